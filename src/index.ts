@@ -1,0 +1,42 @@
+// The public API of sluice, listed by name: what is here is supported, what is not is internal.
+
+export { createClient, fetch } from './client.js';
+export type { SluiceClient, SluiceRequestInit } from './client.js';
+export type { ClientOptions, RequestOptions, RetrySetting, TimeoutOptions } from './client-options.js';
+
+export { createRetryPolicy, retryDefaults, serverDelayOf } from './retry/policy.js';
+export type {
+  AttemptOutcome,
+  RetryContext,
+  RetryDecision,
+  RetryOptions,
+  RetryPolicy,
+  StopReason,
+} from './retry/policy.js';
+export { backoffDelay, decorrelatedJitter, equalJitter, exponentialDelay, fullJitter } from './retry/backoff.js';
+export type { BackoffOptions, Jitter } from './retry/backoff.js';
+export { parseRetryAfter, parseRetryAfterMs, serverRetryDelay } from './retry/retry-after.js';
+
+export { parseRateLimitHeaders } from './ratelimit/parse.js';
+export type { RateLimitDialect, RateLimitObservation } from './ratelimit/types.js';
+export type { HeaderReader } from './headers.js';
+
+export {
+  ClientClosedError,
+  InvalidOptionError,
+  isLoadShedError,
+  isQueueFullError,
+  isQueueTimeoutError,
+  isRateLimitedError,
+  isRetryBudgetExhaustedError,
+  isSluiceError,
+  isTimeoutError,
+  LoadShedError,
+  QueueFullError,
+  QueueTimeoutError,
+  RateLimitedError,
+  RetryBudgetExhaustedError,
+  SluiceError,
+  TimeoutError,
+} from './errors.js';
+export type { SluiceErrorCode } from './errors.js';

@@ -1,0 +1,134 @@
+// Per-key retry budget (Finagle / tower style): retries may add at most a fixed fraction of load
+// on top of the original requests, plus a small floor so a quiet key can still retry at all.
+
+// Why a budget rather than "max 3 retries": during an outage every request fails, so a per-request
+// cap lets each caller multiply its load by 1 + retries exactly when the origin can least take it
+// (a retry storm; with layered services the factors compound). A budget bounds retries to ~20% of
+// recent traffic: isolated failures are still retried, but a broad outage sees ~1.2× load, not 4×.
+
+import { InvalidOptionError } from '../errors.js';
+
+export interface RetryBudgetOptions {
+  /**
+   * Retries allowed per original request in the window (0.2 = retries add at most 20% load).
+   * @default 0.2
+   */
+  ratio?: number;
+  /**
+   * Retries per second allowed regardless of traffic, so low-volume keys can still retry
+   * (tower's `min_per_sec`). Counted over the window: the floor is `minPerSecond · ttlMs / 1000`.
+   * @default 10
+   */
+  minPerSecond?: number;
+  /**
+   * How long a deposit or withdrawal counts, in ms: the length of the sliding window.
+   * @default 10000
+   */
+  ttlMs?: number;
+  /**
+   * Clock in ms.
+   * @default Date.now
+   */
+  now?: () => number;
+}
+
+export type NormalizedRetryBudgetOptions = Required<RetryBudgetOptions>;
+
+export const retryBudgetDefaults: Readonly<NormalizedRetryBudgetOptions> = Object.freeze({
+  ratio: 0.2,
+  minPerSecond: 10,
+  ttlMs: 10_000,
+  now: Date.now,
+});
+
+export function normalizeRetryBudgetOptions(options: RetryBudgetOptions = {}): NormalizedRetryBudgetOptions {
+  const o = { ...retryBudgetDefaults, ...stripUndefined(options) };
+  if (!isFiniteAtLeast(o.ratio, 0)) throw new InvalidOptionError('ratio', 'a finite number from 0 and up', o.ratio);
+  if (!isFiniteAtLeast(o.minPerSecond, 0)) {
+    throw new InvalidOptionError('minPerSecond', 'a finite number from 0 and up', o.minPerSecond);
+  }
+  if (!isFiniteAtLeast(o.ttlMs, 1)) throw new InvalidOptionError('ttlMs', 'a finite number from 1 and up', o.ttlMs);
+  if (typeof o.now !== 'function') throw new InvalidOptionError('now', 'a function', o.now);
+  return o;
+}
+
+export interface RetryBudget {
+  /** Records an original request (not a retry): it earns `ratio` of a retry. */
+  deposit(): void;
+  /** Spends one retry if affordable; false means "do not retry". */
+  tryWithdraw(): boolean;
+  /** Whole retries affordable right now. */
+  readonly remaining: number;
+}
+
+/** The window is this many time slots, so memory is constant whatever the request rate. */
+const slots = 10;
+
+/**
+ * A retry is allowed while `retries + 1 <= ratio · requests + minPerSecond · ttl seconds`, both
+ * counted over the window. The window slides a slot (ttl / 10) at a time, so an entry counts for
+ * between 0.9 · ttl and ttl — the same approximation as tower's `TpsBudget`.
+ */
+export function createRetryBudget(options?: RetryBudgetOptions): RetryBudget {
+  const { ratio, minPerSecond, ttlMs, now } = normalizeRetryBudgetOptions(options);
+  const slotMs = ttlMs / slots;
+  const reserve = minPerSecond * (ttlMs / 1000);
+  const deposits = new Float64Array(slots);
+  const withdrawals = new Float64Array(slots);
+  let deposited = 0;
+  let withdrawn = 0;
+  let current = Math.floor(now() / slotMs);
+
+  /** Expires the slots that fell out of the window since the last call. */
+  function advance(): number {
+    const slot = Math.floor(now() / slotMs);
+    // A clock stepped backwards keeps writing into the current slot rather than corrupting it.
+    if (!(slot > current)) return ring(current);
+    const expired = Math.min(slot - current, slots);
+    for (let i = 1; i <= expired; i++) {
+      const index = ring(current + i);
+      deposited -= deposits[index]!;
+      withdrawn -= withdrawals[index]!;
+      deposits[index] = 0;
+      withdrawals[index] = 0;
+    }
+    current = slot;
+    return ring(current);
+  }
+
+  function affordable(): number {
+    // The epsilon keeps float error from losing a whole retry (0.29 · 100 = 28.999…).
+    return Math.max(0, Math.floor(ratio * deposited + reserve - withdrawn + 1e-9));
+  }
+
+  return {
+    deposit() {
+      deposits[advance()]!++;
+      deposited++;
+    },
+    tryWithdraw() {
+      const index = advance();
+      if (affordable() < 1) return false;
+      withdrawals[index]!++;
+      withdrawn++;
+      return true;
+    },
+    get remaining() {
+      advance();
+      return affordable();
+    },
+  };
+}
+
+/** Slot index in the ring; safe for the negative times a test clock may use. */
+function ring(slot: number): number {
+  return ((slot % slots) + slots) % slots;
+}
+
+function isFiniteAtLeast(value: unknown, least: number): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= least;
+}
+
+function stripUndefined<O extends object>(options: O): Partial<O> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<O>;
+}

@@ -1,0 +1,217 @@
+// The retry policy decides *whether* an attempt is retried and *how long* to wait first. It sees
+// one attempt's outcome and returns stop or a delay; the attempt loop and the gate do the rest.
+
+import type { HeaderReader } from '../headers.js';
+import { parseRateLimitHeaders } from '../ratelimit/parse.js';
+import {
+  expectFunction,
+  expectInteger,
+  expectKnownKeys,
+  expectNumber,
+  expectObject,
+  expectOneOf,
+} from '../validate.js';
+import { InvalidOptionError } from '../errors.js';
+import { type BackoffOptions, backoffDelay, jitterKinds } from './backoff.js';
+import { serverRetryDelay } from './retry-after.js';
+
+/** What one attempt produced: a response (any status) or a transport error. */
+export type AttemptOutcome =
+  | { type: 'response'; status: number; headers: HeaderReader }
+  /** `sent` is false only when the request provably never left (refused, DNS, connect timeout). */
+  | { type: 'error'; error: unknown; sent: boolean };
+
+export interface RetryContext {
+  /** Retries already made for this request (0 after the first attempt). */
+  retries: number;
+  /** Upper-case request method. */
+  method: string;
+  /** The request carries an `Idempotency-Key` header, so re-sending it is safe whatever the method. */
+  idempotencyKey: boolean;
+  /** The request body can be sent again (or there is none). */
+  replayable: boolean;
+  outcome: AttemptOutcome;
+  /** ms left before the request's total deadline; Infinity without one. */
+  remainingMs: number;
+  /** The delay chosen before the previous retry (0 before the first). */
+  previousDelay: number;
+  /** Epoch ms, from the client's clock. */
+  now: number;
+}
+
+export type StopReason =
+  | 'success'
+  | 'status-not-retried'
+  | 'method-not-retried'
+  | 'error-not-retried'
+  | 'body-not-replayable'
+  | 'max-retries'
+  | 'retry-after-too-long'
+  | 'deadline';
+
+export type RetryDecision =
+  | { retry: false; reason: StopReason; /** When the server asked for a time past the caps. */ retryAt?: number }
+  | { retry: true; delay: number; source: 'server' | 'backoff' };
+
+/** Pluggable: given an attempt and its outcome, stop or wait `delay` ms and try again. */
+export interface RetryPolicy {
+  decide(context: RetryContext): RetryDecision;
+}
+
+export interface RetryOptions {
+  /**
+   * Retries after the first attempt (so at most `maxRetries + 1` attempts). Five covers a
+   * couple of rate-limit pauses plus transient errors; the retry budget bounds the total anyway.
+   * @default 5
+   */
+  maxRetries?: number;
+  /**
+   * Response statuses that are retried: the ones that mean "not now" rather than "never".
+   * @default [408, 429, 500, 502, 503, 504]
+   */
+  statusCodes?: readonly number[];
+  /**
+   * Methods that may be re-sent after the request left. Others (POST, PATCH) are only re-sent
+   * with an `Idempotency-Key` header, or when the error proves the request never left.
+   * @default ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE', 'QUERY']
+   */
+  methods?: readonly string[];
+  /** Backoff used when the server gives no time. */
+  backoff?: Partial<BackoffOptions>;
+  /**
+   * Longest server-requested wait (ms) that sluice sleeps through. Longer requests return the
+   * response at once instead of hanging (and never retry early).
+   * @default 60000
+   */
+  maxRetryAfter?: number;
+  /** Source of randomness for jitter (tests inject one). @default Math.random */
+  random?: () => number;
+}
+
+export const retryDefaults = {
+  maxRetries: 5,
+  statusCodes: [408, 429, 500, 502, 503, 504],
+  methods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE', 'QUERY'],
+  backoff: { base: 200, max: 30_000, jitter: 'full' },
+  maxRetryAfter: 60_000,
+} as const satisfies Omit<Required<RetryOptions>, 'random'>;
+
+export interface NormalizedRetryOptions {
+  maxRetries: number;
+  statusCodes: ReadonlySet<number>;
+  methods: ReadonlySet<string>;
+  backoff: BackoffOptions;
+  maxRetryAfter: number;
+  random: () => number;
+}
+
+const retryKeys = ['maxRetries', 'statusCodes', 'methods', 'backoff', 'maxRetryAfter', 'random'] as const;
+
+/** Validates and fills in `RetryOptions`; throws `InvalidOptionError` naming the bad option. */
+export function normalizeRetryOptions(input: RetryOptions = {}, name = 'retry'): NormalizedRetryOptions {
+  const options = expectObject(name, input) as RetryOptions;
+  expectKnownKeys(name, options as Record<string, unknown>, retryKeys);
+  const backoff = expectObject(`${name}.backoff`, options.backoff ?? {}) as Partial<BackoffOptions>;
+  expectKnownKeys(`${name}.backoff`, backoff as Record<string, unknown>, ['base', 'max', 'jitter']);
+  const normalizedBackoff: BackoffOptions = {
+    base: expectNumber(`${name}.backoff.base`, backoff.base ?? retryDefaults.backoff.base, 0, 1e9),
+    max: expectNumber(`${name}.backoff.max`, backoff.max ?? retryDefaults.backoff.max, 0, 1e9),
+    jitter: expectOneOf(`${name}.backoff.jitter`, backoff.jitter ?? retryDefaults.backoff.jitter, jitterKinds),
+  };
+  return {
+    maxRetries: expectInteger(`${name}.maxRetries`, options.maxRetries ?? retryDefaults.maxRetries, 0, 1000),
+    statusCodes: new Set(statusList(`${name}.statusCodes`, options.statusCodes ?? retryDefaults.statusCodes)),
+    methods: new Set(methodList(`${name}.methods`, options.methods ?? retryDefaults.methods)),
+    backoff: normalizedBackoff,
+    maxRetryAfter: expectNumber(`${name}.maxRetryAfter`, options.maxRetryAfter ?? retryDefaults.maxRetryAfter),
+    random: options.random === undefined ? Math.random : expectFunction(`${name}.random`, options.random),
+  };
+}
+
+function statusList(name: string, value: unknown): number[] {
+  if (!Array.isArray(value)) throw new InvalidOptionError(name, 'an array of HTTP status codes', value);
+  return value.map((status, index) => expectInteger(`${name}[${index}]`, status, 100, 599));
+}
+
+function methodList(name: string, value: unknown): string[] {
+  if (!Array.isArray(value)) throw new InvalidOptionError(name, 'an array of HTTP method names', value);
+  return value.map((method, index) => {
+    if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method)) {
+      throw new InvalidOptionError(`${name}[${index}]`, 'an HTTP method name', method);
+    }
+    return method.toUpperCase();
+  });
+}
+
+/**
+ * The largest upward jitter added to a server-given delay: a tenth of it, at most one second.
+ * Upward only, because retrying before the server's time is exactly what it asked us not to do.
+ */
+function serverJitter(delay: number, random: () => number): number {
+  return random() * Math.min(delay * 0.1, 1000);
+}
+
+/**
+ * The server-given delay for a response, if any: `retry-after-ms`, then `Retry-After`, then a
+ * rate-limit reset when the quota is spent. Malformed values are ignored here, so the caller
+ * falls back to backoff rather than giving up.
+ */
+export function serverDelayOf(headers: HeaderReader, now: number): number | undefined {
+  const explicit = serverRetryDelay(headers, now);
+  if (explicit !== undefined) return explicit;
+  const quota = parseRateLimitHeaders(headers, now);
+  return quota?.remaining === 0 ? quota.resetMs : undefined;
+}
+
+/** The default policy: retried statuses and errors split by phase, server time wins, caps return. */
+export function createRetryPolicy(options: RetryOptions = {}): RetryPolicy {
+  return retryPolicyFrom(normalizeRetryOptions(options));
+}
+
+/** The default policy over options already normalised (the client validates once, up front). */
+export function retryPolicyFrom(config: NormalizedRetryOptions): RetryPolicy {
+  return { decide: (context) => decide(config, context) };
+}
+
+function decide(config: NormalizedRetryOptions, context: RetryContext): RetryDecision {
+  const { outcome } = context;
+  const refusal = whyNotRetryable(config, context);
+  if (refusal) return { retry: false, reason: refusal };
+  if (context.retries >= config.maxRetries) return { retry: false, reason: 'max-retries' };
+
+  const server = outcome.type === 'response' ? serverDelayOf(outcome.headers, context.now) : undefined;
+  if (server !== undefined) {
+    // Caps, not hangs: a wait longer than allowed is not started, and never shortened either.
+    const retryAt = context.now + server;
+    if (server > config.maxRetryAfter) return { retry: false, reason: 'retry-after-too-long', retryAt };
+    if (server > context.remainingMs) return { retry: false, reason: 'deadline', retryAt };
+    const delay = server + serverJitter(server, config.random);
+    return { retry: true, delay: Math.min(delay, context.remainingMs), source: 'server' };
+  }
+  const delay = backoffDelay(context.retries + 1, config.backoff, config.random, context.previousDelay);
+  if (delay > context.remainingMs) return { retry: false, reason: 'deadline' };
+  return { retry: true, delay, source: 'backoff' };
+}
+
+function whyNotRetryable(config: NormalizedRetryOptions, context: RetryContext): StopReason | undefined {
+  const { outcome } = context;
+  if (outcome.type === 'response') {
+    if (!config.statusCodes.has(outcome.status)) return outcome.status < 400 ? 'success' : 'status-not-retried';
+  } else if (!outcome.sent) {
+    // Provably never sent: safe for any method, as long as the body can be offered again.
+    return context.replayable ? undefined : 'body-not-replayable';
+  } else if (!isTransientError(outcome.error)) {
+    return 'error-not-retried';
+  }
+  if (!config.methods.has(context.method) && !context.idempotencyKey) return 'method-not-retried';
+  if (!context.replayable) return 'body-not-replayable';
+  return undefined;
+}
+
+/** Errors that a retry can fix: transport failures and timeouts, not bugs or bad input. */
+function isTransientError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'TimeoutError') return true;
+  // undici's fetch wraps every transport failure as `TypeError: fetch failed` with a cause.
+  return error instanceof TypeError ? error.cause !== undefined : true;
+}
