@@ -3,8 +3,10 @@
 
 import type { Dispatcher } from 'undici';
 import { InvalidOptionError } from './errors.js';
-import { normalizeRetryOptions, retryPolicyFrom, type RetryOptions, type RetryPolicy } from './retry/policy.js';
-import { expectFunction, expectKnownKeys, expectNumber, expectObject } from './validate.js';
+import { normalizeRetryOptions, retryDefaults, retryPolicyFrom, type RetryOptions, type RetryPolicy } from './retry/policy.js';
+import { expectFunction, expectInteger, expectKnownKeys, expectNumber, expectObject, expectOneOf } from './validate.js';
+import { overflowPolicies, type OverflowPolicy } from './gate/waiter-queue.js';
+import { normalizeRetryBudgetOptions, type RetryBudgetOptions } from './retry/budget.js';
 
 export interface TimeoutOptions {
   /**
@@ -40,30 +42,101 @@ export interface ClientOptions {
    * @default 1048576
    */
   maxReplayBytes?: number;
+  /** Concurrency window and queue of each key. */
+  limits?: LimitOptions;
+  /**
+   * Pacing of each key: `'adaptive'` learns the server's rate from its rate-limit headers and
+   * its 429s (and stays out of the way of a healthy origin); a number paces every key at that
+   * many requests per second; `false` never paces.
+   * @default 'adaptive'
+   */
+  rate?: 'adaptive' | number | false;
+  /** Retry budget per key (retries as a share of requests); `false` for none. */
+  budget?: RetryBudgetOptions | false;
+  /**
+   * The gate key of a request: requests with one key share one pause, pace, window and queue.
+   * @default the URL's origin
+   */
+  key?: (url: URL) => string;
+  /**
+   * ms after which an idle key's gate (and what it learned) is dropped.
+   * @default 60000
+   */
+  idleTimeout?: number;
   /** Clock in epoch ms (tests inject one). @default Date.now */
   now?: () => number;
+}
+
+export interface LimitOptions {
+  /**
+   * In-flight requests per key: `'adaptive'` starts at 10 and grows while responses are
+   * healthy (slow start, then AIMD on 503s, timeouts and refused connections); a number fixes it.
+   * @default 'adaptive'
+   */
+  concurrency?: 'adaptive' | number;
+  /**
+   * Requests that may wait per key; beyond it the overflow policy applies.
+   * @default 10000
+   */
+  maxQueue?: number;
+  /**
+   * `'reject'` refuses the newcomer with `QueueFullError`; `'drop-oldest'` rejects the oldest
+   * waiter instead. Either way, lower-priority waiters go first.
+   * @default 'reject'
+   */
+  overflow?: OverflowPolicy;
+  /**
+   * ms a request may wait for admission before failing with `QueueTimeoutError`.
+   * @default Infinity
+   */
+  queueTimeout?: number;
 }
 
 /** Per-request options, read from fetch's `init` beside the standard members. */
 export interface RequestOptions {
   retry?: RetrySetting;
   timeout?: TimeoutOptions;
+  /** Higher is admitted sooner; under load, lower priorities are shed first. @default 0 */
+  priority?: number;
+  /** Overrides the gate key for this request. */
+  key?: string;
 }
 
 export const clientDefaults = {
   timeout: { attempt: Infinity, total: Infinity },
   maxReplayBytes: 1024 * 1024,
+  limits: { concurrency: 'adaptive', maxQueue: 10_000, overflow: 'reject', queueTimeout: Infinity },
+  rate: 'adaptive',
+  idleTimeout: 60_000,
 } as const;
 
 export interface NormalizedClientOptions {
   policy: RetryPolicy | undefined;
+  /** Longest pause a request waits through for admission (the policy's maxRetryAfter). */
+  maxWait: number;
   timeout: Required<TimeoutOptions>;
   dispatcher: Dispatcher | undefined;
   maxReplayBytes: number;
+  limits: Required<LimitOptions>;
+  rate: 'adaptive' | number | false;
+  budget: Required<RetryBudgetOptions> | false;
+  key: (url: URL) => string;
+  idleTimeout: number;
   now: () => number;
 }
 
-const clientKeys = ['retry', 'timeout', 'dispatcher', 'maxReplayBytes', 'now'] as const;
+const clientKeys = [
+  'retry',
+  'timeout',
+  'dispatcher',
+  'maxReplayBytes',
+  'limits',
+  'rate',
+  'budget',
+  'key',
+  'idleTimeout',
+  'now',
+] as const;
 
 export function normalizeClientOptions(input: ClientOptions = {}): NormalizedClientOptions {
   const options = expectObject('options', input) as ClientOptions;
@@ -71,24 +144,59 @@ export function normalizeClientOptions(input: ClientOptions = {}): NormalizedCli
   if (options.dispatcher !== undefined && typeof options.dispatcher?.dispatch !== 'function') {
     throw new InvalidOptionError('dispatcher', 'an undici Dispatcher (with a dispatch method)', options.dispatcher);
   }
+  const now = options.now === undefined ? Date.now : expectFunction<() => number>('now', options.now);
   return {
     policy: toPolicy(options.retry, 'retry'),
+    maxWait: maxWaitOf(options.retry),
     timeout: normalizeTimeout(options.timeout, clientDefaults.timeout, 'timeout'),
     dispatcher: options.dispatcher,
     maxReplayBytes: expectNumber('maxReplayBytes', options.maxReplayBytes ?? clientDefaults.maxReplayBytes),
-    now: options.now === undefined ? Date.now : expectFunction('now', options.now),
+    limits: normalizeLimits(options.limits),
+    rate: normalizeRate(options.rate),
+    budget: options.budget === false ? false : normalizeRetryBudgetOptions({ now, ...expectObject('budget', options.budget ?? {}) }),
+    key: options.key === undefined ? (url) => url.origin : expectFunction('key', options.key),
+    idleTimeout: expectNumber('idleTimeout', options.idleTimeout ?? clientDefaults.idleTimeout, 1),
+    now,
   };
+}
+
+function maxWaitOf(retry: RetrySetting | undefined): number {
+  const configured = retry && typeof (retry as RetryPolicy).decide !== 'function' ? (retry as RetryOptions).maxRetryAfter : undefined;
+  return configured ?? retryDefaults.maxRetryAfter;
+}
+
+function normalizeLimits(input: LimitOptions | undefined): Required<LimitOptions> {
+  const limits = expectObject('limits', input ?? {}) as LimitOptions;
+  expectKnownKeys('limits', limits as Record<string, unknown>, ['concurrency', 'maxQueue', 'overflow', 'queueTimeout']);
+  const defaults = clientDefaults.limits;
+  const concurrency = limits.concurrency ?? defaults.concurrency;
+  return {
+    concurrency:
+      concurrency === 'adaptive' ? concurrency : expectInteger('limits.concurrency', concurrency, 1),
+    maxQueue: expectInteger('limits.maxQueue', limits.maxQueue ?? defaults.maxQueue, 1),
+    overflow: expectOneOf('limits.overflow', limits.overflow ?? defaults.overflow, overflowPolicies),
+    queueTimeout: positive('limits.queueTimeout', limits.queueTimeout ?? defaults.queueTimeout),
+  };
+}
+
+function normalizeRate(rate: ClientOptions['rate']): 'adaptive' | number | false {
+  if (rate === undefined) return clientDefaults.rate;
+  if (rate === 'adaptive' || rate === false) return rate;
+  if (typeof rate === 'number' && rate > 0 && Number.isFinite(rate)) return rate;
+  throw new InvalidOptionError('rate', "'adaptive', false, or a number of requests per second above 0", rate);
 }
 
 /** Applies per-request overrides on top of the client's settings; the common case costs nothing. */
 export function resolveRequestOptions(
   client: NormalizedClientOptions,
   request: RequestOptions,
-): Pick<NormalizedClientOptions, 'policy' | 'timeout'> {
+): Pick<NormalizedClientOptions, 'policy' | 'timeout' | 'maxWait'> & { priority: number } {
   return {
     policy: request.retry === undefined ? client.policy : toPolicy(request.retry, 'init.retry'),
+    maxWait: request.retry === undefined ? client.maxWait : maxWaitOf(request.retry),
     timeout:
       request.timeout === undefined ? client.timeout : normalizeTimeout(request.timeout, client.timeout, 'init.timeout'),
+    priority: request.priority === undefined ? 0 : expectNumber('init.priority', request.priority, -Infinity),
   };
 }
 

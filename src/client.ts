@@ -1,52 +1,54 @@
-// `createClient()`: the fetch facade over the attempt loop. It only translates fetch's
-// arguments into an attempt plan and a transport; every decision lives in the engine.
+// `createClient()`: the fetch facade over the engine. It only translates fetch's arguments into
+// an engine request and a transport; every decision lives in the engine and its gates.
 
 import { Agent, type Dispatcher } from 'undici';
-import { ClientClosedError } from './errors.js';
-import { runAttempts } from './engine/attempt-loop.js';
+import type { ClientOptions, RequestOptions } from './client-options.js';
+import { createEngine, type Engine } from './engine/engine.js';
 import { toFetchRequest } from './fetch/fetch-request.js';
 import { fetchTransport } from './fetch/fetch-transport.js';
-import {
-  type ClientOptions,
-  normalizeClientOptions,
-  type RequestOptions,
-  resolveRequestOptions,
-} from './client-options.js';
+import type { GateStats } from './gate/gate.js';
+import type { SluiceEventName, SluiceListener } from './gate/gate-events.js';
 
-/** fetch's `init`, plus sluice's per-request overrides. */
+/** fetch's `init`, plus sluice's per-request options. */
 export type SluiceRequestInit = RequestInit & RequestOptions;
 
 export interface SluiceClient {
   /** Same contract as the global `fetch`, with backpressure and retries. */
   fetch(input: string | URL | Request, init?: SluiceRequestInit): Promise<Response>;
-  /** Closes the Agent the client created (a `dispatcher` you passed stays yours). */
+  /**
+   * Resolves when a request to `key` (a URL, an origin or a gate key) would be admitted without
+   * queueing — await it before producing more work. Without a key: when every key would.
+   */
+  ready(key?: string | URL): Promise<void>;
+  /** A snapshot of one key's gate, or undefined if the key has no gate (yet, or any more). */
+  stats(key: string | URL): GateStats | undefined;
+  /** Snapshots of every live key. */
+  stats(): GateStats[];
+  /** Subscribes to gate events; returns the unsubscribe function. */
+  on<E extends SluiceEventName>(event: E, listener: SluiceListener<E>): () => void;
+  /** Rejects queued requests, refuses new ones, and closes the Agent the client created. */
   close(): Promise<void>;
 }
 
 export function createClient(options: ClientOptions = {}): SluiceClient {
-  const config = normalizeClientOptions(options);
-  const ownAgent = config.dispatcher ? undefined : new Agent();
-  const dispatcher: Dispatcher = config.dispatcher ?? ownAgent!;
-  let closed: Promise<void> | undefined;
+  const engine: Engine = createEngine(options);
+  const ownAgent = engine.config.dispatcher ? undefined : new Agent();
+  const dispatcher: Dispatcher = engine.config.dispatcher ?? ownAgent!;
+  let closing: Promise<void> | undefined;
 
   async function sluiceFetch(input: string | URL | Request, init: SluiceRequestInit = {}): Promise<Response> {
-    const { retry, timeout, ...fetchInit } = init;
-    const request = toFetchRequest(input, fetchInit as Record<string, unknown>, config.maxReplayBytes);
-    const facts = { method: request.method, origin: request.url.origin };
-    if (closed) throw new ClientClosedError(facts);
+    const { retry, timeout, priority, key, ...fetchInit } = init;
+    const request = toFetchRequest(input, fetchInit as Record<string, unknown>, engine.config.maxReplayBytes);
     request.signal?.throwIfAborted();
-    const { policy, timeout: timeouts } = resolveRequestOptions(config, { retry, timeout });
     try {
-      return await runAttempts(
+      return await engine.run(
         {
-          ...facts,
+          url: request.url,
+          method: request.method,
           idempotencyKey: request.headers.has('idempotency-key'),
           replayable: () => request.body.replayable,
-          policy,
-          attemptTimeout: timeouts.attempt,
-          totalTimeout: timeouts.total,
           signal: request.signal,
-          now: config.now,
+          options: { retry, timeout, priority, key },
         },
         fetchTransport(request, (fetchInit as { dispatcher?: Dispatcher }).dispatcher ?? dispatcher),
       );
@@ -57,9 +59,13 @@ export function createClient(options: ClientOptions = {}): SluiceClient {
 
   return {
     fetch: sluiceFetch,
+    ready: (key) => engine.ready(key),
+    stats: engine.stats,
+    on: (event, listener) => engine.on(event, listener),
     close() {
-      closed ??= ownAgent ? ownAgent.close() : Promise.resolve();
-      return closed;
+      engine.close();
+      closing ??= ownAgent ? ownAgent.close() : Promise.resolve();
+      return closing;
     },
   };
 }

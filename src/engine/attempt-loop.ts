@@ -2,7 +2,7 @@
 // go again — with the caller's abort, the total deadline and the per-attempt timeout applied.
 
 import pRetry, { AbortError } from 'p-retry';
-import { TimeoutError, type RequestFacts } from '../errors.js';
+import { RetryBudgetExhaustedError, TimeoutError, type RequestFacts } from '../errors.js';
 import type { AttemptOutcome, RetryDecision, RetryPolicy } from '../retry/policy.js';
 import { anySignal, sleep, timeoutSignal } from './sleep.js';
 
@@ -26,6 +26,14 @@ export interface RetryEvent {
   outcome: AttemptOutcome;
 }
 
+/** Where the gate plugs in: every attempt is admitted before it is sent and released after. */
+export interface Admission {
+  /** Waits until the attempt may be sent; rejects with a typed refusal or the abort reason. */
+  acquire(signal: AbortSignal, deadline: number): Promise<{ release(outcome: AttemptOutcome | undefined): void }>;
+  /** Takes one retry from the budget; false when retries are not affordable now. */
+  tryRetry(): boolean;
+}
+
 /** Everything the loop needs to know about one logical request, independent of the adapter. */
 export interface AttemptPlan extends RequestFacts {
   method: string;
@@ -42,6 +50,8 @@ export interface AttemptPlan extends RequestFacts {
   signal?: AbortSignal | undefined;
   now: () => number;
   onRetry?: ((event: RetryEvent) => void) | undefined;
+  /** The key's gate; absent means attempts are sent at once. */
+  admission?: Admission | undefined;
 }
 
 /** A retry was decided; thrown inside p-retry so it runs the wait and the next attempt. */
@@ -67,7 +77,7 @@ export async function runAttempts<R>(plan: AttemptPlan, send: SendAttempt<R>): P
   let previousDelay = 0;
 
   const attempt = async (attemptNumber: number): Promise<R> => {
-    const result = await attemptOnce(plan, send, signal, attemptNumber);
+    const result = await attemptOnce(plan, send, signal, deadline, attemptNumber);
     const decision: RetryDecision = plan.policy
       ? plan.policy.decide({
           retries,
@@ -80,7 +90,13 @@ export async function runAttempts<R>(plan: AttemptPlan, send: SendAttempt<R>): P
           now: plan.now(),
         })
       : { retry: false, reason: 'success' };
-    if (decision.retry) throw new RetryRequested(result, decision);
+    if (decision.retry) {
+      if (plan.admission?.tryRetry() ?? true) throw new RetryRequested(result, decision);
+      // Out of budget: a response is still the caller's answer; an error says why it stopped.
+      if (result.outcome.type === 'error') {
+        throw new AbortError(new RetryBudgetExhaustedError(retries + 1, { ...facts, cause: result.outcome.error }));
+      }
+    }
     if (result.outcome.type === 'error') throw new AbortError(toError(result.outcome.error));
     return result.value as R;
   };
@@ -112,19 +128,32 @@ async function attemptOnce<R>(
   plan: AttemptPlan,
   send: SendAttempt<R>,
   requestSignal: AbortSignal,
+  deadline: number,
   attemptNumber: number,
 ): Promise<AttemptResult<R>> {
   const facts = { method: plan.method, origin: plan.origin };
+  // Queueing is not part of the attempt: the attempt timeout starts once the gate admits it.
+  const ticket = await plan.admission?.acquire(requestSignal, deadline);
+  if (requestSignal.aborted) {
+    ticket?.release(undefined);
+    throw requestSignal.reason;
+  }
   const timer = timeoutSignal(plan.attemptTimeout, () => new TimeoutError(plan.attemptTimeout, 'attempt', facts));
+  let result: AttemptResult<R> | undefined;
   try {
-    return await send(anySignal(requestSignal, timer.signal), attemptNumber);
+    result = await send(anySignal(requestSignal, timer.signal), attemptNumber);
+    return result;
   } catch (error) {
     if (requestSignal.aborted) throw requestSignal.reason;
     // Only this attempt timed out. It may have reached the server, so it counts as sent.
-    if (timer.signal.aborted) return { outcome: { type: 'error', error: timer.signal.reason, sent: true } };
+    if (timer.signal.aborted) {
+      result = { outcome: { type: 'error', error: timer.signal.reason, sent: true } };
+      return result;
+    }
     throw error;
   } finally {
     timer.dispose();
+    ticket?.release(result?.outcome);
   }
 }
 

@@ -99,6 +99,8 @@ export interface WaiterQueue<T> {
   peek(): T | undefined;
   /** Removes a waiter in O(1) (an aborted request leaves at once). False if it was not queued here. */
   remove(handle: WaiterHandle<T>): boolean;
+  /** Every waiter in service order; removing the current one while iterating is safe. */
+  handles(): IterableIterator<WaiterHandle<T>>;
   readonly size: number;
   /** Adjustable at runtime; lowering it evicts no one, it only refuses newcomers until below. */
   maxQueue: number;
@@ -213,6 +215,16 @@ class PriorityWaiterQueue<T> implements WaiterQueue<T> {
     if (!(handle instanceof Waiter) || handle.level?.owner !== this) return false;
     this.#unlink(handle as Waiter<T>);
     return true;
+  }
+
+  *handles(): IterableIterator<WaiterHandle<T>> {
+    for (const level of [...this.#levels]) {
+      for (let waiter = level.head; waiter !== null; ) {
+        const next: Waiter<T> | null = waiter.next;
+        yield waiter;
+        waiter = next;
+      }
+    }
   }
 
   #sheddable(priority: number): boolean {

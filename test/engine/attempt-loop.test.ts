@@ -103,6 +103,8 @@ describe('runAttempts', () => {
     const { send, log } = scripted(['hang']);
     const result = runAttempts(plan({ signal: controller.signal }), send);
     const assertion = expect(result).rejects.toBe('gone');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log.attempts).toBe(1);
     controller.abort('gone');
     await assertion;
     expect(log.signals[0]!.aborted).toBe(true);

@@ -1,0 +1,144 @@
+// The engine every adapter shares: options, the per-key gates, events and the attempt loop. An
+// adapter (fetch facade, undici interceptor) only describes its request and how to send it.
+
+import { ClientClosedError } from '../errors.js';
+import { type ClientOptions, normalizeClientOptions, type NormalizedClientOptions, type RequestOptions, resolveRequestOptions } from '../client-options.js';
+import { Gate, type GateParts, type GateStats, type Pacer } from '../gate/gate.js';
+import { GateEvents, type SluiceEventName, type SluiceListener } from '../gate/gate-events.js';
+import { GateRegistry } from '../gate/gate-registry.js';
+import { RateController } from '../gate/rate-controller.js';
+import { createTokenBucket } from '../gate/token-bucket.js';
+import { createWaiterQueue } from '../gate/waiter-queue.js';
+import { createAimdLimit } from '../limits/aimd-limit.js';
+import { createStaticLimit } from '../limits/static-limit.js';
+import { createRetryBudget } from '../retry/budget.js';
+import { runAttempts, type SendAttempt } from './attempt-loop.js';
+
+/** One logical request, as an adapter describes it to the engine. */
+export interface EngineRequest {
+  url: URL;
+  method: string;
+  /** The request carries an `Idempotency-Key` header. */
+  idempotencyKey: boolean;
+  /** Whether the body could be sent again now. */
+  replayable(): boolean;
+  signal?: AbortSignal | undefined;
+  /** Per-request overrides (`init.retry`, `init.timeout`, `init.priority`, `init.key`). */
+  options?: RequestOptions | undefined;
+}
+
+export interface Engine {
+  readonly config: NormalizedClientOptions;
+  run<R>(request: EngineRequest, send: SendAttempt<R>): Promise<R>;
+  /** Resolves when a request to `key` (an origin, URL or gate key) would be admitted without queueing; without a key, when every key would. */
+  ready(key?: string | URL): Promise<void>;
+  stats(key: string | URL): GateStats | undefined;
+  stats(): GateStats[];
+  on<E extends SluiceEventName>(event: E, listener: SluiceListener<E>): () => void;
+  /** Refuses new requests and rejects queued ones with `ClientClosedError`. */
+  close(): void;
+  readonly closed: boolean;
+}
+
+export function createEngine(options: ClientOptions = {}): Engine {
+  const config = normalizeClientOptions(options);
+  const events = new GateEvents();
+  const registry = new GateRegistry({ makeParts: () => gateParts(config, events), idleMs: config.idleTimeout, now: config.now });
+  let closed = false;
+
+  const keyOf = (key: string | URL): string => (key instanceof URL ? config.key(key) : keyFromString(key, config));
+
+  return {
+    config,
+    get closed() {
+      return closed;
+    },
+    run<R>(request: EngineRequest, send: SendAttempt<R>): Promise<R> {
+      const facts = { method: request.method, origin: request.url.origin };
+      if (closed) return Promise.reject(new ClientClosedError(facts));
+      const overrides = request.options ?? {};
+      const { policy, timeout, maxWait, priority } = resolveRequestOptions(config, overrides);
+      const key = overrides.key ?? config.key(request.url);
+      const gate = registry.get(key);
+      gate.deposit();
+      return runAttempts(
+        {
+          ...facts,
+          idempotencyKey: request.idempotencyKey,
+          replayable: request.replayable,
+          policy,
+          attemptTimeout: timeout.attempt,
+          totalTimeout: timeout.total,
+          signal: request.signal,
+          now: config.now,
+          admission: {
+            acquire: (signal, deadline) => gate.acquire({ ...facts, signal, priority, deadline, maxWait }),
+            tryRetry: () => gate.tryRetry(),
+          },
+          onRetry: ({ attempt, delay, source, outcome }) =>
+            events.emit('retry', {
+              key,
+              attempt,
+              delay,
+              source,
+              ...(outcome.type === 'response' ? { status: outcome.status } : { error: outcome.error }),
+            }),
+        },
+        send,
+      );
+    },
+    ready(key?: string | URL): Promise<void> {
+      if (key === undefined) return Promise.all(registry.all().map((gate) => gate.ready())).then(() => undefined);
+      return registry.get(keyOf(key)).ready();
+    },
+    stats: ((key?: string | URL) => {
+      if (key === undefined) return registry.all().map((gate) => gate.stats());
+      return registry.find(keyOf(key))?.stats();
+    }) as Engine['stats'],
+    on: (event, listener) => events.on(event, listener),
+    close() {
+      closed = true;
+      registry.close();
+    },
+  };
+}
+
+/** A string key may be a URL (its origin's key is meant) or a key as the `key` option returns it. */
+function keyFromString(key: string, config: NormalizedClientOptions): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(key)) {
+    try {
+      return config.key(new URL(key));
+    } catch {
+      return key;
+    }
+  }
+  return key;
+}
+
+function gateParts(config: NormalizedClientOptions, events: GateEvents): GateParts {
+  const { limits, now } = config;
+  return {
+    limit: limits.concurrency === 'adaptive' ? createAimdLimit({ now }) : createStaticLimit(limits.concurrency),
+    pacer: pacerFor(config.rate, now()),
+    queue: createWaiterQueue({ maxQueue: limits.maxQueue, overflow: limits.overflow }),
+    budget: config.budget === false ? undefined : createRetryBudget(config.budget),
+    queueTimeout: limits.queueTimeout,
+    now,
+    events,
+  };
+}
+
+function pacerFor(rate: NormalizedClientOptions['rate'], now: number): Pacer | undefined {
+  if (rate === false) return undefined;
+  if (rate === 'adaptive') return new RateController({}, now);
+  const bucket = createTokenBucket({ rate }, now);
+  return {
+    rate,
+    state: 'fixed',
+    delayUntilToken: (at) => bucket.delayUntilToken(at),
+    onSend: (at) => bucket.take(at),
+    onResponse: () => {},
+  };
+}
+
+export type { Gate };

@@ -1,0 +1,376 @@
+// The per-key gate: every attempt to a key is admitted here before it is sent and reports here
+// when it ends. It holds the key's shared pause, pacer, concurrency window, queue and budget.
+
+import {
+  ClientClosedError,
+  LoadShedError,
+  QueueFullError,
+  QueueTimeoutError,
+  RateLimitedError,
+  type RequestFacts,
+} from '../errors.js';
+import type { ConcurrencyLimit } from '../limits/limit.js';
+import { parseRateLimitHeaders } from '../ratelimit/parse.js';
+import type { RetryBudget } from '../retry/budget.js';
+import { type AttemptOutcome, serverDelayOf } from '../retry/policy.js';
+import { errorCode } from '../engine/transport-error.js';
+import type { GateEvents } from './gate-events.js';
+import type { WaiterHandle, WaiterQueue } from './waiter-queue.js';
+
+/** What paces releases; `RateController` is the adaptive one. */
+export interface Pacer {
+  readonly rate: number;
+  readonly state: string;
+  /** ms until the next release is allowed (0 = now). */
+  delayUntilToken(now: number): number;
+  /** A release happened at `now` (takes its token). */
+  onSend(now: number): void;
+  onResponse(
+    now: number,
+    info: { throttled: boolean; rateLimit?: ReturnType<typeof parseRateLimitHeaders>; pausedUntil?: number; sentAt?: number },
+  ): void;
+}
+
+/** The parts one gate is made of; the registry builds a fresh set per key. */
+export interface GateParts {
+  limit: ConcurrencyLimit;
+  pacer: Pacer | undefined;
+  queue: WaiterQueue<Waiter>;
+  budget: RetryBudget | undefined;
+  /** ms a request may wait in the queue (Infinity for no bound). */
+  queueTimeout: number;
+  now: () => number;
+  events: GateEvents;
+}
+
+export interface AdmissionRequest extends RequestFacts {
+  signal?: AbortSignal | undefined;
+  /** Higher is served sooner. */
+  priority: number;
+  /** Epoch ms by which the request must be admitted (its total deadline); Infinity for none. */
+  deadline: number;
+  /** Longest pause this request will wait through (maxRetryAfter). */
+  maxWait: number;
+}
+
+/** Admission to send one attempt; `release` must be called exactly once when it ends. */
+export interface Ticket {
+  /** `undefined` when the attempt was abandoned (abort) and taught nothing. */
+  release(outcome: AttemptOutcome | undefined): void;
+}
+
+interface Waiter {
+  request: AdmissionRequest;
+  enqueuedAt: number;
+  resolve(ticket: Ticket): void;
+  reject(error: unknown): void;
+  cleanup(): void;
+  handle?: WaiterHandle<Waiter>;
+}
+
+export interface GateCounters {
+  /** Attempts admitted and sent. */
+  sent: number;
+  /** Attempts that were retries of an earlier attempt. */
+  retried: number;
+  /** 429 responses seen. */
+  throttled: number;
+  /** 503 responses seen. */
+  unavailable: number;
+  /** Requests shed as the queue filled. */
+  shed: number;
+  /** Requests refused: queue full, queue timeout, or a pause longer than they could wait. */
+  rejected: number;
+}
+
+export interface GateStats {
+  key: string;
+  inFlight: number;
+  queued: number;
+  /** The concurrency window. */
+  limit: number;
+  /** Pacing rate per second; Infinity when unpaced. */
+  rate: number;
+  rateState: string;
+  /** Epoch ms until which the key is paused; undefined when not paused. */
+  pausedUntil: number | undefined;
+  /** The server's remaining quota from its last rate-limit headers, when known. */
+  remaining: number | undefined;
+  /** Retries the budget affords right now; Infinity without a budget. */
+  retryBudget: number;
+  counters: Readonly<GateCounters>;
+}
+
+export class Gate {
+  #inFlight = 0;
+  #pausedUntil = 0;
+  #remaining: number | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = 0;
+  #readyWaiters: (() => void)[] = [];
+  #closed = false;
+  lastActive: number;
+  readonly counters: GateCounters = { sent: 0, retried: 0, throttled: 0, unavailable: 0, shed: 0, rejected: 0 };
+
+  constructor(
+    readonly key: string,
+    readonly parts: GateParts,
+  ) {
+    this.lastActive = parts.now();
+    parts.limit.onChange((limit) => {
+      parts.events.emit('limit', { key, limit });
+      this.#pump();
+    });
+  }
+
+  /** True when nothing is queued, in flight or paused: safe to evict. */
+  get idle(): boolean {
+    return this.#inFlight === 0 && this.parts.queue.size === 0 && this.#pausedUntil <= this.parts.now();
+  }
+
+  /** True when a request would be admitted at once. */
+  get open(): boolean {
+    const now = this.parts.now();
+    return (
+      this.parts.queue.size === 0 &&
+      this.#inFlight < this.parts.limit.limit &&
+      this.#pausedUntil <= now &&
+      (this.parts.pacer?.delayUntilToken(now) ?? 0) === 0
+    );
+  }
+
+  /** Counts a new logical request into the retry budget. */
+  deposit(): void {
+    this.parts.budget?.deposit();
+  }
+
+  /** Takes a retry from the budget; false means the retry is not affordable. */
+  tryRetry(): boolean {
+    const allowed = this.parts.budget?.tryWithdraw() ?? true;
+    if (allowed) this.counters.retried++;
+    return allowed;
+  }
+
+  /**
+   * Admits one attempt: at once when the key is open and nobody waits (the common, healthy
+   * case costs no queueing), else through the queue in priority order.
+   */
+  acquire(request: AdmissionRequest): Promise<Ticket> {
+    if (this.#closed) return Promise.reject(new ClientClosedError(request));
+    const now = this.parts.now();
+    this.lastActive = now;
+    if (this.open) return Promise.resolve(this.#admit(now));
+    const refusal = this.#pauseRefusal(request, now);
+    if (refusal) return Promise.reject(refusal);
+    return this.#enqueue(request, now);
+  }
+
+  /** Resolves when a request to this key would be admitted without queueing. */
+  ready(): Promise<void> {
+    if (this.open) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#readyWaiters.push(resolve);
+      this.#schedule();
+    });
+  }
+
+  /** Pauses the key until `until` (epoch ms); a shorter pause never shortens a longer one. */
+  pause(until: number, status?: number): void {
+    if (until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    this.parts.events.emit('pause', { key: this.key, until, status });
+    // Waiters that cannot wait that long learn it now rather than when their time runs out.
+    const now = this.parts.now();
+    for (const handle of this.parts.queue.handles()) {
+      const refusal = this.#pauseRefusal(handle.value.request, now);
+      if (refusal) {
+        this.parts.queue.remove(handle);
+        this.#fail(handle.value, refusal);
+      }
+    }
+    this.#schedule();
+  }
+
+  stats(): GateStats {
+    const now = this.parts.now();
+    return {
+      key: this.key,
+      inFlight: this.#inFlight,
+      queued: this.parts.queue.size,
+      limit: this.parts.limit.limit,
+      rate: this.parts.pacer?.rate ?? Infinity,
+      rateState: this.parts.pacer?.state ?? 'off',
+      pausedUntil: this.#pausedUntil > now ? this.#pausedUntil : undefined,
+      remaining: this.#remaining,
+      retryBudget: this.parts.budget?.remaining ?? Infinity,
+      counters: { ...this.counters },
+    };
+  }
+
+  /** Rejects every waiter with `ClientClosedError` and refuses new ones. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    for (let waiter = this.parts.queue.shift(); waiter; waiter = this.parts.queue.shift()) {
+      this.#fail(waiter, new ClientClosedError(waiter.request), false);
+    }
+    for (const resolve of this.#readyWaiters.splice(0)) resolve();
+  }
+
+  #admit(now: number): Ticket {
+    this.#inFlight++;
+    this.counters.sent++;
+    this.parts.pacer?.onSend(now);
+    const sentAt = now;
+    const inFlight = this.#inFlight;
+    let released = false;
+    return {
+      release: (outcome) => {
+        if (released) return;
+        released = true;
+        this.#inFlight--;
+        if (outcome) this.#learn(outcome, sentAt, inFlight);
+        this.#pump();
+      },
+    };
+  }
+
+  /** Turns one outcome into the key's state: pause, pacing, window, counters. */
+  #learn(outcome: AttemptOutcome, sentAt: number, inFlight: number): void {
+    const now = this.parts.now();
+    this.lastActive = now;
+    const rttMs = Math.max(0, now - sentAt);
+    if (outcome.type === 'error') {
+      this.parts.limit.onSample({ inFlight, rttMs, dropped: isCapacityError(outcome.error) });
+      return;
+    }
+    const { status, headers } = outcome;
+    const rateLimit = parseRateLimitHeaders(headers, now);
+    if (rateLimit?.remaining !== undefined) this.#remaining = rateLimit.remaining;
+    const overloaded = status === 429 || status === 503;
+    if (status === 429) this.counters.throttled++;
+    if (status === 503) this.counters.unavailable++;
+    const serverDelay = overloaded ? serverDelayOf(headers, now) : undefined;
+    if (serverDelay !== undefined) this.pause(now + serverDelay, status);
+    const throttled = status === 429 || (status === 503 && serverDelay !== undefined);
+    this.parts.pacer?.onResponse(now, {
+      throttled,
+      rateLimit,
+      pausedUntil: this.#pausedUntil > now ? this.#pausedUntil : undefined,
+      sentAt,
+    });
+    // 429 is about rate, not concurrency: it neither grows nor cuts the window.
+    if (status !== 429) this.parts.limit.onSample({ inFlight, rttMs, dropped: status === 503 });
+  }
+
+  #pauseRefusal(request: AdmissionRequest, now: number): RateLimitedError | undefined {
+    if (this.#pausedUntil <= now) return undefined;
+    const patience = Math.min(request.maxWait, request.deadline - now);
+    if (this.#pausedUntil - now <= patience) return undefined;
+    this.counters.rejected++;
+    return new RateLimitedError(
+      this.#pausedUntil,
+      `the key is paused ${this.#pausedUntil - now} ms, longer than this request may wait (${Math.max(0, Math.round(patience))} ms)`,
+      request,
+    );
+  }
+
+  #enqueue(request: AdmissionRequest, now: number): Promise<Ticket> {
+    return new Promise<Ticket>((resolve, reject) => {
+      const waiter: Waiter = { request, enqueuedAt: now, resolve, reject, cleanup: () => {} };
+      const pushed = this.parts.queue.push(waiter, request.priority);
+      if (!pushed.admitted) {
+        if (pushed.reason === 'shed') {
+          this.counters.shed++;
+          reject(new LoadShedError(request.priority, this.parts.queue.size, this.parts.queue.maxQueue, request));
+        } else {
+          this.counters.rejected++;
+          reject(new QueueFullError(this.parts.queue.maxQueue, request));
+        }
+        return;
+      }
+      if (pushed.evicted) {
+        this.counters.rejected++;
+        this.#fail(pushed.evicted, new QueueFullError(this.parts.queue.maxQueue, pushed.evicted.request));
+      }
+      waiter.handle = pushed.handle;
+      this.#watch(waiter);
+      this.#schedule();
+    });
+  }
+
+  /** Abort and queue timeout both take a waiter out of the queue at once. */
+  #watch(waiter: Waiter): void {
+    const { signal } = waiter.request;
+    const leave = (error: unknown) => {
+      if (waiter.handle && this.parts.queue.remove(waiter.handle)) this.#fail(waiter, error);
+    };
+    const onAbort = () => leave(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timeout = this.parts.queueTimeout;
+    const timer = Number.isFinite(timeout)
+      ? setTimeout(() => {
+          this.counters.rejected++;
+          leave(new QueueTimeoutError(timeout, waiter.request));
+        }, timeout).unref()
+      : undefined;
+    waiter.cleanup = () => {
+      signal?.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+    };
+  }
+
+  #fail(waiter: Waiter, error: unknown, emit = true): void {
+    waiter.cleanup();
+    if (emit) this.parts.events.emit('reject', { key: this.key, error });
+    waiter.reject(error);
+  }
+
+  /** Admits waiters while the key allows; otherwise arranges to look again when it will. */
+  #pump(): void {
+    const { queue, limit, pacer, now: clock } = this.parts;
+    while (queue.size > 0) {
+      const now = clock();
+      if (this.#pausedUntil > now || this.#inFlight >= limit.limit) break;
+      if ((pacer?.delayUntilToken(now) ?? 0) > 0) break;
+      const waiter = queue.shift()!;
+      waiter.cleanup();
+      waiter.resolve(this.#admit(now));
+    }
+    if (this.#readyWaiters.length > 0 && this.open) for (const resolve of this.#readyWaiters.splice(0)) resolve();
+    this.#schedule();
+  }
+
+  /**
+   * One timer per key, for the next moment the key may admit: the end of the pause or the next
+   * token. A full window needs no timer: a release pumps. The timer keeps the process alive
+   * only while requests wait, since they are pending work.
+   */
+  #schedule(): void {
+    if (this.#closed || (this.parts.queue.size === 0 && this.#readyWaiters.length === 0)) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    const now = this.parts.now();
+    let wait = 0;
+    if (this.#pausedUntil > now) wait = this.#pausedUntil - now;
+    else if (this.#inFlight >= this.parts.limit.limit) return;
+    else wait = this.parts.pacer?.delayUntilToken(now) ?? 0;
+    const at = now + Math.max(1, Math.ceil(wait));
+    if (this.#timer && this.#timerAt <= at) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#pump();
+    }, at - now);
+  }
+}
+
+/** Capacity signals for the concurrency window: timeouts and refused or reset connections. */
+function isCapacityError(error: unknown): boolean {
+  if (error instanceof Error && error.name === 'TimeoutError') return true;
+  const code = errorCode(error);
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT';
+}

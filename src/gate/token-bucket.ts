@@ -1,0 +1,214 @@
+// The client-side pacer of one key: a token bucket whose rate the rate controller steers, and
+// whose token count header modes may overwrite with what the server says is left.
+
+import { InvalidOptionError } from '../errors.js';
+
+/** Tokens short of a whole one that still count as one (float rounding, not policy). */
+const TOKEN_EPSILON = 1e-9;
+
+export interface TokenBucketOptions {
+  /**
+   * Tokens per second. `Infinity` means unpaced: a token is always available.
+   * @default Infinity
+   */
+  rate?: number;
+  /**
+   * Least depth in tokens. A little depth absorbs timer lateness: with depth 1 a late timer's
+   * token is simply lost, which delivered 85/s against a 98/s target (RATE-DISCOVERY point 6).
+   * @default 3
+   */
+  minDepth?: number;
+  /**
+   * Depth expressed as time at the current rate, used when it gives more than `minDepth`
+   * (≈ 20 ms, RATE-DISCOVERY point 6): at 500/s the bucket holds 10 tokens, not 3.
+   * @default 20
+   */
+  depthMs?: number;
+  /**
+   * Upper bound on the depth, whatever `minDepth` and `depthMs` say. The rate controller lowers
+   * it to the server's burst once known, so a bucket refilled during a pause never releases
+   * more at once than the server can take.
+   * @default Infinity
+   */
+  maxDepth?: number;
+  /**
+   * Tokens at creation. Fewer than the depth makes first contact careful.
+   * @default the depth
+   */
+  initialTokens?: number;
+}
+
+export interface NormalizedTokenBucketOptions {
+  rate: number;
+  minDepth: number;
+  depthMs: number;
+  maxDepth: number;
+  initialTokens: number | undefined;
+}
+
+export const tokenBucketDefaults: Readonly<Omit<NormalizedTokenBucketOptions, 'initialTokens'>> = Object.freeze({
+  rate: Infinity,
+  minDepth: 3,
+  depthMs: 20,
+  maxDepth: Infinity,
+});
+
+export function normalizeTokenBucketOptions(options: TokenBucketOptions = {}): NormalizedTokenBucketOptions {
+  const o = { ...tokenBucketDefaults, initialTokens: undefined, ...stripUndefined(options) };
+  assertRate('rate', o.rate);
+  if (typeof o.minDepth !== 'number' || !Number.isFinite(o.minDepth) || o.minDepth < 1) {
+    throw new InvalidOptionError('minDepth', 'a finite number from 1 and up', o.minDepth);
+  }
+  if (typeof o.depthMs !== 'number' || !Number.isFinite(o.depthMs) || o.depthMs < 0) {
+    throw new InvalidOptionError('depthMs', 'a finite number from 0 and up', o.depthMs);
+  }
+  if (typeof o.maxDepth !== 'number' || Number.isNaN(o.maxDepth) || o.maxDepth < 1) {
+    throw new InvalidOptionError('maxDepth', 'a number from 1 and up (Infinity allowed)', o.maxDepth);
+  }
+  if (o.initialTokens !== undefined && (typeof o.initialTokens !== 'number' || !Number.isFinite(o.initialTokens))) {
+    throw new InvalidOptionError('initialTokens', 'a finite number', o.initialTokens);
+  }
+  return o;
+}
+
+/**
+ * Depth for a rate: the larger of `minDepth` and `depthMs` worth of tokens, capped by `maxDepth`
+ * (never below 1, so a token can always accrue).
+ */
+export function depthFor(rate: number, minDepth: number, depthMs: number, maxDepth: number): number {
+  if (rate === Infinity) return Infinity;
+  return Math.max(1, Math.min(maxDepth, Math.max(minDepth, (rate * depthMs) / 1000)));
+}
+
+/**
+ * Tokens after `elapsedMs` of accrual. Accrual stops at the depth, but a level already above the
+ * depth (set from a server's `remaining`) is kept until spent: it is an allowance the server
+ * granted, not something the client saved up.
+ */
+export function accrue(level: number, rate: number, depth: number, elapsedMs: number): number {
+  if (level >= depth) return level;
+  return Math.min(depth, level + (rate * Math.max(0, elapsedMs)) / 1000);
+}
+
+/**
+ * Token bucket on explicit time (`now` in ms, any monotonic origin); no timers, no clock reads.
+ *
+ * The gate asks `delayUntilToken(now)`; at 0 it may release an attempt and `take(now)`. The level
+ * may go negative through `setTokens` (the server says fewer are left than the client thought),
+ * which simply pushes the next token further out.
+ */
+export class TokenBucket {
+  #rate: number;
+  readonly #minDepth: number;
+  readonly #depthMs: number;
+  #maxDepth: number;
+  #depth: number;
+  #level: number;
+  #last: number;
+
+  constructor(options: TokenBucketOptions = {}, now = 0) {
+    const o = normalizeTokenBucketOptions(options);
+    this.#rate = o.rate;
+    this.#minDepth = o.minDepth;
+    this.#depthMs = o.depthMs;
+    this.#maxDepth = o.maxDepth;
+    this.#depth = depthFor(o.rate, o.minDepth, o.depthMs, o.maxDepth);
+    this.#level = o.initialTokens ?? (this.#depth === Infinity ? o.minDepth : this.#depth);
+    this.#last = now;
+  }
+
+  /** Tokens per second; `Infinity` when unpaced. */
+  get rate(): number {
+    return this.#rate;
+  }
+
+  /** Current depth in tokens (`Infinity` when unpaced). */
+  get depth(): number {
+    return this.#depth;
+  }
+
+  /** Tokens available at `now` (fractional; negative while in debt; `Infinity` when unpaced). */
+  tokens(now: number): number {
+    if (this.#rate === Infinity) return Infinity;
+    return accrue(this.#level, this.#rate, this.#depth, now - this.#last);
+  }
+
+  /** ms until one whole token is available: 0 if one is, `Infinity` at rate 0. */
+  delayUntilToken(now: number): number {
+    const tokens = this.tokens(now);
+    // The tolerance stops a caller that sleeps exactly the returned delay from waking to
+    // 0.9999999999 tokens (float rounding) and sleeping again for a nanosecond.
+    if (tokens >= 1 - TOKEN_EPSILON) return 0;
+    if (this.#rate === 0) return Infinity;
+    return ((1 - tokens) * 1000) / this.#rate;
+  }
+
+  /**
+   * Spend one token. Call it only after `delayUntilToken(now)` returned 0; taking without a token
+   * puts the bucket in debt rather than failing, so a caller that races never loses count.
+   */
+  take(now: number): void {
+    if (this.#rate === Infinity) return;
+    this.#settle(now);
+    this.#level -= 1;
+  }
+
+  /**
+   * Change the rate from `now` on. Tokens accrued so far at the old rate are kept (clamped to the
+   * new depth if they were within the old one); leaving unpaced starts from a full bucket.
+   */
+  setRate(rate: number, now: number): void {
+    assertRate('rate', rate);
+    if (rate === this.#rate) return;
+    const wasUnpaced = this.#rate === Infinity;
+    this.#settle(now);
+    const oldDepth = this.#depth;
+    this.#rate = rate;
+    this.#depth = depthFor(rate, this.#minDepth, this.#depthMs, this.#maxDepth);
+    if (wasUnpaced) this.#level = this.#depth === Infinity ? this.#minDepth : this.#depth;
+    else if (this.#level <= oldDepth) this.#level = Math.min(this.#level, this.#depth);
+  }
+
+  /** Lower (or raise) the depth cap, e.g. to the server's burst once it is known. */
+  setMaxDepth(maxDepth: number, now: number): void {
+    if (typeof maxDepth !== 'number' || Number.isNaN(maxDepth) || maxDepth < 1) {
+      throw new InvalidOptionError('maxDepth', 'a number from 1 and up (Infinity allowed)', maxDepth);
+    }
+    this.#settle(now);
+    const oldDepth = this.#depth;
+    this.#maxDepth = maxDepth;
+    this.#depth = depthFor(this.#rate, this.#minDepth, this.#depthMs, maxDepth);
+    if (this.#level <= oldDepth) this.#level = Math.min(this.#level, this.#depth);
+  }
+
+  /**
+   * Overwrite the token count at `now` — header modes sync the bucket with the server's
+   * `remaining`. May be negative (debt) or above the depth (a granted allowance, kept until spent).
+   */
+  setTokens(tokens: number, now: number): void {
+    if (typeof tokens !== 'number' || Number.isNaN(tokens)) {
+      throw new InvalidOptionError('tokens', 'a number', tokens);
+    }
+    this.#settle(now);
+    this.#level = tokens;
+  }
+
+  #settle(now: number): void {
+    if (this.#rate !== Infinity) this.#level = accrue(this.#level, this.#rate, this.#depth, now - this.#last);
+    this.#last = Math.max(this.#last, now);
+  }
+}
+
+export function createTokenBucket(options: TokenBucketOptions = {}, now = 0): TokenBucket {
+  return new TokenBucket(options, now);
+}
+
+function assertRate(option: string, rate: unknown): asserts rate is number {
+  if (typeof rate !== 'number' || Number.isNaN(rate) || rate < 0) {
+    throw new InvalidOptionError(option, 'a number from 0 and up (Infinity = unpaced)', rate);
+  }
+}
+
+function stripUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
