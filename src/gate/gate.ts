@@ -25,6 +25,8 @@ export interface Pacer {
   delayUntilToken(now: number): number;
   /** A release happened at `now` (takes its token). */
   onSend(now: number): void;
+  /** An attempt released earlier ended without a response (transport error or abort). */
+  onNoResponse?(now: number): void;
   onResponse(
     now: number,
     info: { throttled: boolean; rateLimit?: ReturnType<typeof parseRateLimitHeaders>; pausedUntil?: number; sentAt?: number },
@@ -229,21 +231,22 @@ export class Gate {
         if (released) return;
         released = true;
         this.#inFlight--;
-        if (outcome) this.#learn(outcome, sentAt, inFlight);
+        if (outcome?.type === 'response') this.#learn(outcome, sentAt, inFlight);
+        else {
+          const now = this.parts.now();
+          this.parts.pacer?.onNoResponse?.(now);
+          if (outcome) this.parts.limit.onSample({ inFlight, rttMs: Math.max(0, now - sentAt), dropped: isCapacityError(outcome.error) });
+        }
         this.#pump();
       },
     };
   }
 
-  /** Turns one outcome into the key's state: pause, pacing, window, counters. */
-  #learn(outcome: AttemptOutcome, sentAt: number, inFlight: number): void {
+  /** Turns one response into the key's state: pause, pacing, window, counters. */
+  #learn(outcome: Extract<AttemptOutcome, { type: 'response' }>, sentAt: number, inFlight: number): void {
     const now = this.parts.now();
     this.lastActive = now;
     const rttMs = Math.max(0, now - sentAt);
-    if (outcome.type === 'error') {
-      this.parts.limit.onSample({ inFlight, rttMs, dropped: isCapacityError(outcome.error) });
-      return;
-    }
     const { status, headers } = outcome;
     const rateLimit = parseRateLimitHeaders(headers, now);
     if (rateLimit?.remaining !== undefined) this.#remaining = rateLimit.remaining;

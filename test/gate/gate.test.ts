@@ -1,0 +1,241 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ClientClosedError, LoadShedError, QueueFullError, QueueTimeoutError, RateLimitedError } from '../../src/errors.js';
+import { Gate, type AdmissionRequest, type GateParts, type Ticket } from '../../src/gate/gate.js';
+import { GateEvents } from '../../src/gate/gate-events.js';
+import { createWaiterQueue } from '../../src/gate/waiter-queue.js';
+import { createAimdLimit } from '../../src/limits/aimd-limit.js';
+import { createStaticLimit } from '../../src/limits/static-limit.js';
+import { createRetryBudget } from '../../src/retry/budget.js';
+import type { AttemptOutcome } from '../../src/retry/policy.js';
+
+const start = Date.UTC(2026, 10, 29, 12, 0, 0);
+
+function gate(overrides: Partial<GateParts> = {}): Gate {
+  return new Gate('http://api.test', {
+    limit: createStaticLimit(2),
+    pacer: undefined,
+    queue: createWaiterQueue({ maxQueue: 5 }),
+    budget: undefined,
+    queueTimeout: Infinity,
+    now: Date.now,
+    events: new GateEvents(),
+    ...overrides,
+  });
+}
+
+function request(overrides: Partial<AdmissionRequest> = {}): AdmissionRequest {
+  return { priority: 0, deadline: Infinity, maxWait: 60_000, ...overrides };
+}
+
+const ok: AttemptOutcome = { type: 'response', status: 200, headers: new Headers() };
+const throttled = (retryAfter: string): AttemptOutcome => ({
+  type: 'response',
+  status: 429,
+  headers: new Headers({ 'retry-after': retryAfter }),
+});
+
+/** Tracks which acquisitions have been admitted, without awaiting them. */
+function track(promise: Promise<Ticket>) {
+  const state: { ticket?: Ticket; error?: unknown } = {};
+  promise.then(
+    (ticket) => (state.ticket = ticket),
+    (error: unknown) => (state.error = error),
+  );
+  return state;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(start);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('admission', () => {
+  it('admits at once while the window has room and nobody waits', async () => {
+    const g = gate();
+    await g.acquire(request());
+    expect(g.stats()).toMatchObject({ inFlight: 1, queued: 0, limit: 2 });
+  });
+
+  it('queues beyond the window and admits the next waiter when one is released', async () => {
+    const g = gate();
+    const first = await g.acquire(request());
+    await g.acquire(request());
+    const third = track(g.acquire(request()));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(third.ticket).toBeUndefined();
+    expect(g.stats()).toMatchObject({ inFlight: 2, queued: 1 });
+    first.release(ok);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(third.ticket).toBeDefined();
+    expect(g.stats()).toMatchObject({ inFlight: 2, queued: 0 });
+  });
+
+  it('serves higher priority first', async () => {
+    const g = gate({ limit: createStaticLimit(1) });
+    const holder = await g.acquire(request());
+    const low = track(g.acquire(request({ priority: -1 })));
+    const high = track(g.acquire(request({ priority: 5 })));
+    holder.release(ok);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(high.ticket).toBeDefined();
+    expect(low.ticket).toBeUndefined();
+  });
+});
+
+describe('shared pause', () => {
+  it('holds every request to the key until the server time has passed', async () => {
+    const g = gate({ limit: createStaticLimit(100), queue: createWaiterQueue({ maxQueue: 100 }) });
+    const inFlight = await Promise.all(Array.from({ length: 100 }, () => g.acquire(request())));
+    inFlight[0]!.release(throttled('2'));
+    for (const ticket of inFlight.slice(1)) ticket.release(ok);
+    const waiting = Array.from({ length: 20 }, () => track(g.acquire(request())));
+    expect(g.stats().pausedUntil).toBe(start + 2000);
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(waiting.filter((w) => w.ticket).length).toBe(0);
+    expect(g.stats().counters.sent).toBe(100);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(waiting.filter((w) => w.ticket).length).toBe(20);
+  });
+
+  it('never lets a shorter pause shorten a longer one', async () => {
+    const g = gate();
+    const a = await g.acquire(request());
+    const b = await g.acquire(request());
+    a.release(throttled('10'));
+    b.release(throttled('1'));
+    expect(g.stats().pausedUntil).toBe(start + 10_000);
+  });
+
+  it('rejects a newcomer at once when the pause is longer than it may wait', async () => {
+    const g = gate();
+    (await g.acquire(request())).release(throttled('120'));
+    const error = await g.acquire(request({ maxWait: 60_000 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).retryAt).toBe(start + 120_000);
+  });
+
+  it('rejects a waiter whose deadline cannot fit a pause that starts while it waits', async () => {
+    const g = gate({ limit: createStaticLimit(1) });
+    const holder = await g.acquire(request());
+    const waiter = track(g.acquire(request({ deadline: start + 5000 })));
+    holder.release(throttled('30'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(waiter.error).toBeInstanceOf(RateLimitedError);
+    expect(g.stats().queued).toBe(0);
+  });
+
+  it('reports the pause as an event', async () => {
+    const events = new GateEvents();
+    const onPause = vi.fn();
+    events.on('pause', onPause);
+    const g = gate({ events });
+    (await g.acquire(request())).release(throttled('3'));
+    expect(onPause).toHaveBeenCalledWith({ key: 'http://api.test', until: start + 3000, status: 429 });
+  });
+});
+
+describe('bounded queue', () => {
+  it('refuses a newcomer when the queue is full under the reject policy', async () => {
+    const g = gate({ limit: createStaticLimit(1), queue: createWaiterQueue({ maxQueue: 2 }) });
+    await g.acquire(request());
+    track(g.acquire(request()));
+    track(g.acquire(request()));
+    await expect(g.acquire(request())).rejects.toBeInstanceOf(QueueFullError);
+    expect(g.stats().counters.rejected).toBe(1);
+  });
+
+  it('drops the oldest waiter under drop-oldest', async () => {
+    const g = gate({ limit: createStaticLimit(1), queue: createWaiterQueue({ maxQueue: 2, overflow: 'drop-oldest' }) });
+    await g.acquire(request());
+    const oldest = track(g.acquire(request()));
+    track(g.acquire(request()));
+    track(g.acquire(request()));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(oldest.error).toBeInstanceOf(QueueFullError);
+    expect(g.stats().queued).toBe(2);
+  });
+
+  it('sheds low-priority work as the queue fills', async () => {
+    const queue = createWaiterQueue<never>({ maxQueue: 4, random: () => 0 }) as GateParts['queue'];
+    const g = gate({ limit: createStaticLimit(1), queue });
+    await g.acquire(request());
+    for (let i = 0; i < 3; i++) track(g.acquire(request({ priority: 1 })));
+    await expect(g.acquire(request({ priority: 0 }))).rejects.toBeInstanceOf(LoadShedError);
+    expect(g.stats().counters.shed).toBe(1);
+  });
+
+  it('takes an aborted waiter out of the queue at once, with the signal reason', async () => {
+    const g = gate({ limit: createStaticLimit(1) });
+    await g.acquire(request());
+    const controller = new AbortController();
+    const waiter = track(g.acquire(request({ signal: controller.signal })));
+    controller.abort('no longer needed');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(waiter.error).toBe('no longer needed');
+    expect(g.stats().queued).toBe(0);
+  });
+
+  it('fails a waiter with QueueTimeoutError after queueTimeout', async () => {
+    const g = gate({ limit: createStaticLimit(1), queueTimeout: 1000 });
+    await g.acquire(request());
+    const waiter = track(g.acquire(request()));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(waiter.error).toBeInstanceOf(QueueTimeoutError);
+    expect(g.stats().queued).toBe(0);
+  });
+
+  it('rejects waiters with ClientClosedError on close', async () => {
+    const g = gate({ limit: createStaticLimit(1) });
+    await g.acquire(request());
+    const waiter = track(g.acquire(request()));
+    g.close();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(waiter.error).toBeInstanceOf(ClientClosedError);
+    await expect(g.acquire(request())).rejects.toBeInstanceOf(ClientClosedError);
+  });
+});
+
+describe('adaptive window and budget', () => {
+  it('grows the window while responses are healthy and cuts it on 503', async () => {
+    const g = gate({ limit: createAimdLimit({ initial: 4 }) });
+    const tickets = await Promise.all(Array.from({ length: 4 }, () => g.acquire(request())));
+    for (const ticket of tickets) ticket.release(ok);
+    const grown = g.stats().limit;
+    expect(grown).toBeGreaterThan(4);
+    const busy = await g.acquire(request());
+    await vi.advanceTimersByTimeAsync(10);
+    busy.release({ type: 'response', status: 503, headers: new Headers() });
+    expect(g.stats().limit).toBeLessThan(grown);
+  });
+
+  it('does not change the window on a 429, which is about rate', async () => {
+    const g = gate({ limit: createAimdLimit({ initial: 4 }) });
+    const tickets = await Promise.all(Array.from({ length: 4 }, () => g.acquire(request())));
+    for (const ticket of tickets) ticket.release(throttled('1'));
+    expect(g.stats().limit).toBe(4);
+  });
+
+  it('refuses retries once the budget is spent', async () => {
+    const g = gate({ budget: createRetryBudget({ ratio: 0, minPerSecond: 0.2, ttlMs: 10_000 }) });
+    const allowed = Array.from({ length: 5 }, () => g.tryRetry());
+    expect(allowed).toEqual([true, true, false, false, false]);
+    expect(g.stats().counters.retried).toBe(2);
+  });
+});
+
+describe('ready', () => {
+  it('resolves when a request would be admitted without queueing', async () => {
+    const g = gate({ limit: createStaticLimit(1) });
+    const holder = await g.acquire(request());
+    let ready = false;
+    void g.ready().then(() => (ready = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ready).toBe(false);
+    holder.release(ok);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ready).toBe(true);
+  });
+});

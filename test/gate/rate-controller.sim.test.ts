@@ -1,0 +1,161 @@
+// Acceptance of the rate controller in a discrete-event simulation (virtual time): a burst of
+// requests against a token-bucket server, for each header dialect, on the target case and a grid.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRateController } from '../../src/gate/rate-controller.js';
+import {
+  idealWallMs,
+  runTokenBucketSim,
+  simDefaults,
+  type SimDialect,
+  type SimParams,
+  type SimResult,
+} from '../helpers/token-bucket-sim.js';
+
+const pacer: SimParams['pacer'] = (now) => createRateController({}, now);
+
+/**
+ * The most two one-way delays of the simulated network can differ (round trips of 1–5 ms, split
+ * 30–70 %): 0.7 × 5 − 0.3 × 1 ms. Against a burst-1 server no client can release closer than 1/R
+ * plus this without collisions, each of which costs a 1 s pause.
+ */
+const JITTER_MS = 0.7 * simDefaults.rttMs[1] - 0.3 * simDefaults.rttMs[0];
+
+/**
+ * What "ideal" means per case. The plain ideal is (N − B) / R: spend the burst at once, then R/s.
+ * - Against B = 1, arrivals bunched by the network collide, so the best sustainable spacing is
+ *   1/R + the jitter: that is the ideal there.
+ * - With Retry-After only, the first 429 cannot be avoided (nothing tells R before it) and its
+ *   pause loses 1 s minus the B/R the server refills meanwhile (RATE-DISCOVERY): the floor adds
+ *   that. For small N this lost second dominates: N = 200 at 500/s is 0.4 s of work.
+ */
+function floorMs(dialect: SimDialect, n: number, rate: number, burst: number): number {
+  const ideal = burst <= 1 ? ((n - 1) * (1000 / rate + JITTER_MS)) : idealWallMs(n, rate, burst);
+  // X-RateLimit with B = 1 never shows spare tokens, so it falls back to the Retry-After logic.
+  const blind = dialect === 'retry-after' || (dialect === 'x-ratelimit' && burst <= 1);
+  const firstPause = blind ? Math.max(0, 1000 - (burst / rate) * 1000) : 0;
+  return ideal + firstPause;
+}
+
+interface Row extends SimResult {
+  dialect: SimDialect;
+  requests: number;
+  rate: number;
+  burst: number;
+  floorMs: number;
+}
+
+function run(dialect: SimDialect, requests: number, rate: number, burst: number, seed = 1): Row {
+  const result = runTokenBucketSim({ requests, rate, burst, dialect, pacer, seed });
+  return { ...result, dialect, requests, rate, burst, floorMs: floorMs(dialect, requests, rate, burst) };
+}
+
+function table(rows: readonly Row[]): string {
+  const head = 'dialect      N      R    B   ideal s   wall s  ×ideal  ×floor   429  pauses  failed  final';
+  const lines = rows.map((r) =>
+    [
+      r.dialect.padEnd(11),
+      String(r.requests).padStart(6),
+      String(r.rate).padStart(4),
+      String(r.burst).padStart(4),
+      (r.idealMs / 1000).toFixed(2).padStart(9),
+      (r.wallMs / 1000).toFixed(2).padStart(8),
+      r.ratio.toFixed(3).padStart(7),
+      (r.wallMs / r.floorMs).toFixed(3).padStart(7),
+      String(r.throttled).padStart(5),
+      String(r.pauses).padStart(7),
+      String(r.failed).padStart(7),
+      `  ${r.finalState}@${r.finalRate.toFixed(1)}`,
+    ].join(' '),
+  );
+  return [head, ...lines].join('\n');
+}
+
+describe('acceptance: N = 2000 fired at once, R = 100/s, B = 10 (ideal 19.9 s)', () => {
+  it('with IETF headers, none fails, at most 2 % are answered 429, and it ends within 1.05 × ideal', () => {
+    const r = run('ietf', 2000, 100, 10);
+    expect(r.failed).toBe(0);
+    expect(r.throttled).toBeLessThanOrEqual(0.02 * 2000);
+    expect(r.ratio).toBeLessThanOrEqual(1.05);
+  });
+
+  it('with X-RateLimit headers (remaining + epoch reset), the same targets hold', () => {
+    const r = run('x-ratelimit', 2000, 100, 10);
+    expect(r.failed).toBe(0);
+    expect(r.throttled).toBeLessThanOrEqual(0.02 * 2000);
+    expect(r.ratio).toBeLessThanOrEqual(1.05);
+  });
+
+  it('with Retry-After only, at most 10 % are answered 429 and it ends within 1.15 × ideal', () => {
+    const r = run('retry-after', 2000, 100, 10);
+    expect(r.failed).toBe(0);
+    expect(r.throttled).toBeLessThanOrEqual(0.1 * 2000);
+    expect(r.ratio).toBeLessThanOrEqual(1.15);
+  });
+
+  it('with Retry-After only, every one of 10 seeds (other round trips) stays within 1.15 × ideal', () => {
+    const ratios = Array.from({ length: 10 }, (_, i) => run('retry-after', 2000, 100, 10, i + 1).ratio);
+    expect(Math.max(...ratios)).toBeLessThanOrEqual(1.15);
+  });
+});
+
+describe('generality: R ∈ {5, 20, 100, 500}/s × B ∈ {1, 5, 10, 50, 100} × N ∈ {200, 2000}, each dialect', () => {
+  const rows: Row[] = [];
+  beforeAll(() => {
+    for (const dialect of ['ietf', 'x-ratelimit', 'retry-after'] as const) {
+      for (const requests of [200, 2000]) {
+        for (const rate of [5, 20, 100, 500]) {
+          for (const burst of [1, 5, 10, 50, 100]) rows.push(run(dialect, requests, rate, burst));
+        }
+      }
+      // At 500/s even N = 2000 is 4 s of work, so one lost second is not amortised: add N = 20000.
+      for (const burst of [1, 5, 10, 50, 100]) rows.push(run(dialect, 20_000, 500, burst));
+    }
+    console.log(`\n${table(rows)}\n`);
+  });
+
+  const of = (dialect: SimDialect) => rows.filter((r) => r.dialect === dialect);
+
+  it('never lets a request fail (10 attempts each) nor runs out of virtual time', () => {
+    expect(rows.filter((r) => r.failed > 0 || r.timedOut)).toEqual([]);
+  });
+
+  it('IETF: at most 2 % answered 429, and within 1.05 × ideal (+ 50 ms) wherever B > 1', () => {
+    for (const r of of('ietf')) {
+      expect(r.throttled, table([r])).toBeLessThanOrEqual(0.02 * r.requests);
+      if (r.burst > 1) expect(r.wallMs, table([r])).toBeLessThanOrEqual(1.05 * r.idealMs + 50);
+    }
+  });
+
+  it('X-RateLimit: at most 2 % answered 429 and within 1.1 × ideal (+ 0.5 s to learn R) wherever B > 1', () => {
+    for (const r of of('x-ratelimit').filter((r) => r.burst > 1)) {
+      expect(r.throttled, table([r])).toBeLessThanOrEqual(0.02 * r.requests);
+      expect(r.wallMs, table([r])).toBeLessThanOrEqual(1.1 * r.idealMs + 500);
+    }
+  });
+
+  it('Retry-After only: at most 10 % answered 429, and within 1.3 × ideal once 15 s of work amortise the lost second', () => {
+    for (const r of of('retry-after')) {
+      expect(r.throttled, table([r])).toBeLessThanOrEqual(0.1 * r.requests);
+      if (r.idealMs >= 15_000 && r.burst > 1) expect(r.ratio, table([r])).toBeLessThanOrEqual(1.3);
+    }
+  });
+
+  it('every dialect, short runs and burst-1 included: within 1.4 × its floor plus 2.5 s (two or three more pauses)', () => {
+    for (const r of rows) expect(r.wallMs, table([r])).toBeLessThanOrEqual(1.4 * r.floorMs + 2500);
+  });
+});
+
+describe('a healthy origin', () => {
+  it('gets no 429, ends unpaced, and costs the slow start under half a second on a burst', () => {
+    const healthy = { requests: 2000, rate: 1e9, burst: 1e9, dialect: 'retry-after' } as const;
+    const paced = runTokenBucketSim({ ...healthy, pacer });
+    const unpaced = runTokenBucketSim({
+      ...healthy,
+      pacer: () => ({ delayUntilToken: () => 0, onSend() {}, onResponse() {}, rate: Infinity, state: 'none' }),
+    });
+    expect(paced.throttled).toBe(0);
+    expect(paced.finalState).toBe('unbounded');
+    expect(paced.wallMs - unpaced.wallMs).toBeLessThan(500);
+  });
+});

@@ -1,0 +1,426 @@
+// Tests for the rate controller: its pure pieces (replay, fit, pace choice, header sync) and the
+// controller's modes, each driven by hand-made event sequences on explicit time.
+
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../src/errors.js';
+import {
+  createRateController,
+  fitBucketRate,
+  paceAfterThrottle,
+  quotaRate,
+  rampRate,
+  rateControllerDefaults,
+  replayBurstBounds,
+  syncTokens,
+  withJitter,
+  type Outcome,
+  type RateController,
+  type RateRange,
+} from '../../src/gate/rate-controller.js';
+import type { RateLimitObservation } from '../../src/ratelimit/types.js';
+
+/** Outcomes of attempts sent at `times` to an exact token bucket (rate/s, burst), starting full. */
+function serve(times: readonly number[], rate: number, burst: number): Outcome[] {
+  let tokens = burst;
+  let last = times[0] ?? 0;
+  return times.map((at) => {
+    tokens = Math.min(burst, tokens + (rate * (at - last)) / 1000);
+    last = at;
+    const ok = tokens >= 1;
+    if (ok) tokens -= 1;
+    return { at, ok };
+  });
+}
+
+/** Evenly spaced send times: `count` at `rate`/s from `from` ms. */
+function paced(from: number, rate: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => from + (i * 1000) / rate);
+}
+
+/**
+ * A backlogged client: from `from` to `to` ms it releases whatever the controller allows (at most
+ * `window` in flight, none while paused) and answers each attempt `rttMs` later with `answer`.
+ */
+function drive(
+  c: RateController,
+  from: number,
+  to: number,
+  answer: (sentAt: number, now: number) => { throttled: boolean; rateLimit?: RateLimitObservation; pausedUntil?: number },
+  { rttMs = 2, window = 20 } = {},
+): number {
+  let now = from;
+  let sent = 0;
+  let pausedUntil = -Infinity;
+  const pending: number[] = [];
+  while (now <= to) {
+    while (pending.length > 0 && pending[0]! + rttMs <= now) {
+      const sentAt = pending.shift()!;
+      const info = answer(sentAt, sentAt + rttMs);
+      if (info.pausedUntil !== undefined) pausedUntil = Math.max(pausedUntil, info.pausedUntil);
+      c.onResponse(sentAt + rttMs, { sentAt, ...info });
+    }
+    const wait = pending.length >= window ? Infinity : Math.max(pausedUntil - now, c.delayUntilToken(now));
+    if (wait <= 0) {
+      c.onSend(now);
+      pending.push(now);
+      sent++;
+    } else {
+      now = Math.min(now + wait, pending.length > 0 ? pending[0]! + rttMs : Infinity, to + 1);
+    }
+  }
+  return sent;
+}
+
+describe('pure pieces', () => {
+  it('ramps by doubling every doubling period', () => {
+    expect(rampRate(20, 50, 0)).toBe(20);
+    expect(rampRate(20, 50, 100)).toBe(80);
+    expect(rampRate(20, 50, -10)).toBe(20);
+  });
+
+  it('spaces releases by the jitter on top of 1/rate', () => {
+    expect(withJitter(100, 0)).toBe(100);
+    expect(withJitter(100, 10)).toBeCloseTo(50);
+  });
+
+  it('spreads a quota evenly until its reset, and not at all once reset', () => {
+    expect(quotaRate(900, 1_800_000)).toBeCloseTo(0.5);
+    expect(quotaRate(-3, 1000)).toBe(0);
+    expect(quotaRate(10, 0)).toBe(Infinity);
+  });
+
+  describe('syncTokens', () => {
+    const server = { remaining: 8, uncounted: 2, reserve: 1, accrualMax: 0.5 };
+
+    it('raises the bucket to what the server surely has left for us, one token in reserve', () => {
+      expect(syncTokens(0, server)).toBe(5);
+    });
+
+    it('leaves the bucket alone inside the band that stale answers cannot tell apart', () => {
+      expect(syncTokens(5, server)).toBeUndefined();
+      expect(syncTokens(8.5, server)).toBeUndefined();
+    });
+
+    it('lowers the bucket when it is ahead of anything the server can have', () => {
+      expect(syncTokens(9, server)).toBe(5);
+    });
+
+    it('only lowers when told not to raise (spreading a quota)', () => {
+      expect(syncTokens(0, { ...server, raise: false })).toBeUndefined();
+    });
+  });
+
+  describe('replayBurstBounds', () => {
+    it('brackets the burst of an exact bucket at its true rate', () => {
+      const outcomes = serve(paced(0, 100, 60), 40, 6);
+      const { low, high } = replayBurstBounds(outcomes, 40);
+      expect(low).toBeLessThanOrEqual(6);
+      expect(high).toBeGreaterThan(6);
+    });
+
+    it('finds no burst that explains the outcomes at a wrong rate', () => {
+      const outcomes = serve([...paced(0, 100, 60), ...paced(2000, 60, 120)], 40, 6);
+      const { low, high } = replayBurstBounds(outcomes, 80);
+      expect(high).toBeLessThanOrEqual(low);
+    });
+
+    it('forgives a refusal that a success decided just after it may have overtaken', () => {
+      const outcomes: Outcome[] = [
+        { at: 0, ok: true },
+        { at: 0.5, ok: false },
+        { at: 0.8, ok: true },
+      ];
+      expect(replayBurstBounds(outcomes, 1, 0).high).toBeCloseTo(2);
+      expect(replayBurstBounds(outcomes, 1, 0.5).high).toBeCloseTo(3);
+    });
+  });
+
+  describe('fitBucketRate', () => {
+    const limits = { minRate: 0.05, maxRate: 1e5, toleranceMs: 0.1 };
+
+    it('says nothing before a refusal: without one there is no upper bound', () => {
+      expect(fitBucketRate(serve(paced(0, 10, 20), 100, 5), limits)).toBeUndefined();
+    });
+
+    it('pins R once two paced episodes at different rates each drained the bucket', () => {
+      const times = [...paced(0, 120, 120), ...paced(3000, 70, 300)];
+      const fit = fitBucketRate(serve(times, 50, 8), limits)!;
+      expect(fit.consistent).toBe(true);
+      const top = fit.ranges.at(-1)!;
+      expect(top.low).toBeLessThanOrEqual(50);
+      expect(top.high).toBeGreaterThanOrEqual(50);
+      expect(top.high / top.low).toBeLessThan(1.1);
+    });
+
+    it('reports the least inconsistent rate when nothing explains the outcomes', () => {
+      const outcomes: Outcome[] = [
+        { at: 0, ok: false },
+        { at: 1000, ok: true },
+        { at: 1000.001, ok: true },
+        { at: 1000.002, ok: true },
+        { at: 1000.003, ok: false },
+        { at: 5000, ok: false },
+      ];
+      const fit = fitBucketRate(outcomes, limits)!;
+      expect(fit.consistent).toBe(false);
+      expect(fit.ranges).toHaveLength(1);
+    });
+  });
+
+  describe('paceAfterThrottle', () => {
+    const options = { ...rateControllerDefaults };
+    const range = (low: number, high: number, best = Math.sqrt(low * high)): RateRange => ({ low, high, best, margin: 1 });
+
+    it('holds just under the estimate once the fit pins the rate', () => {
+      const d = paceAfterThrottle({ ranges: [range(99, 101, 100)], consistent: true }, { throttledRate: 103, paced: true, options });
+      expect(d.held).toBe(true);
+      expect(d.base).toBeCloseTo(99);
+    });
+
+    it('never paces above a rate that was just throttled', () => {
+      const d = paceAfterThrottle({ ranges: [range(80, 400)], consistent: true }, { throttledRate: 120, paced: true, options });
+      expect(d.base).toBeLessThan(120);
+      expect(d.cap).toBeLessThan(120);
+    });
+
+    it('tests the log-middle of the range after the slow start, creeping across the rest', () => {
+      const d = paceAfterThrottle({ ranges: [range(0.05, 400)], consistent: true }, { throttledRate: 390, paced: false, options });
+      expect(d.held).toBe(false);
+      // The range ends at the throttled rate (390): its log-middle from a sixteenth up.
+      expect(d.base).toBeCloseTo(97.5);
+      expect(d.cap).toBeCloseTo(390);
+      expect(d.base * (1 + d.creep) ** options.creepSpanS).toBeCloseTo(390);
+    });
+
+    it('paces at the new upper bound when a paced episode moved it well down', () => {
+      const d = paceAfterThrottle({ ranges: [range(60, 110)], consistent: true }, { throttledRate: 200, paced: true, options });
+      expect(d.base).toBeCloseTo(110);
+    });
+
+    it('bets on the fastest range that remains', () => {
+      const d = paceAfterThrottle(
+        { ranges: [range(12, 14), range(85, 110)], consistent: true },
+        { throttledRate: 400, paced: true, options },
+      );
+      expect(d.range.low).toBe(85);
+    });
+
+    it('never more than halves a paced rate in one episode, whatever the fit says', () => {
+      const d = paceAfterThrottle({ ranges: [range(1.9, 2)], consistent: true }, { throttledRate: 200, paced: true, options });
+      expect(d.base).toBeGreaterThanOrEqual(100);
+      expect(d.held).toBe(false);
+    });
+
+    it('does not hold on a fit that explains nothing', () => {
+      const d = paceAfterThrottle({ ranges: [range(90, 90)], consistent: false }, { throttledRate: 100, paced: true, options });
+      expect(d.held).toBe(false);
+      expect(d.base).toBeLessThan(100);
+    });
+  });
+});
+
+describe('RateController', () => {
+  it('starts careful: unknown state, the slow start rate and a single token', () => {
+    const c = createRateController({}, 0);
+    expect(c.state).toBe('unknown');
+    expect(c.rate).toBe(20);
+    expect(c.delayUntilToken(0)).toBe(0);
+    c.onSend(0);
+    expect(c.state).toBe('slow-start');
+    expect(c.delayUntilToken(0)).toBeGreaterThan(0);
+  });
+
+  it('doubles its rate every 50 ms during the slow start', () => {
+    const c = createRateController({}, 0);
+    c.onSend(0);
+    c.delayUntilToken(100);
+    expect(c.rate).toBeCloseTo(80);
+  });
+
+  it('stops pacing a healthy origin once the ramp passes its ceiling without a throttle', () => {
+    const c = createRateController({}, 0);
+    const sent = drive(c, 0, 600, () => ({ throttled: false }));
+    expect(c.state).toBe('unbounded');
+    expect(c.rate).toBe(Infinity);
+    expect(c.delayUntilToken(600)).toBe(0);
+    expect(sent).toBeGreaterThan(500);
+  });
+
+  it('starts over from the slow start after an idle spell', () => {
+    const c = createRateController({ idleResetMs: 10_000 }, 0);
+    drive(c, 0, 600, () => ({ throttled: false }));
+    expect(c.state).toBe('unbounded');
+    c.delayUntilToken(20_000);
+    expect(c.state).toBe('unknown');
+    expect(c.rate).toBe(20);
+  });
+
+  describe('IETF policy headers', () => {
+    const obs = (remaining: number): RateLimitObservation => ({ dialect: 'ietf', limit: 100, windowMs: 1000, remaining, resetMs: 1000 });
+
+    it('paces at q / w from the first response and grants what remains, one in reserve', () => {
+      // The attempt answered is the only one sent, so no other is uncounted.
+      const c = createRateController({}, 0);
+      c.onSend(0);
+      c.onResponse(3, { throttled: false, sentAt: 0, rateLimit: obs(9) });
+      expect(c.state).toBe('header');
+      expect(c.rate).toBe(100);
+      expect(c.bucket.tokens(3)).toBe(8);
+    });
+
+    it('does not trust an answer that attempts still in flight may have overtaken', () => {
+      const c = createRateController({}, 0);
+      c.onSend(0);
+      c.onResponse(3, { throttled: false, sentAt: 0, rateLimit: obs(9) });
+      for (let i = 0; i < 8; i++) c.onSend(3);
+      // The one served first answers last but one: 8 left then, 7 of ours not yet counted.
+      c.onResponse(5, { throttled: false, sentAt: 3, rateLimit: obs(8) });
+      expect(c.bucket.tokens(5)).toBeLessThan(1);
+    });
+
+    it('forgets attempts that ended without a response', () => {
+      const c = createRateController({}, 0);
+      c.onSend(0);
+      c.onResponse(3, { throttled: false, sentAt: 0, rateLimit: obs(9) });
+      for (let i = 0; i < 8; i++) c.onSend(3);
+      for (let i = 0; i < 8; i++) c.onNoResponse(4);
+      c.onSend(100);
+      c.onResponse(103, { throttled: false, sentAt: 100, rateLimit: obs(9) });
+      expect(c.bucket.tokens(103)).toBe(8);
+    });
+
+    it('spaces releases by the network jitter when the burst is a single token', () => {
+      const c = createRateController({}, 0);
+      let t = 0;
+      for (const rtt of [1, 5, 1, 5, 1, 5]) {
+        c.onSend(t);
+        c.onResponse(t + rtt, { throttled: false, sentAt: t, rateLimit: obs(0) });
+        t += 20;
+      }
+      expect(c.rate).toBeLessThan(100);
+      expect(c.rate).toBeGreaterThan(50);
+    });
+  });
+
+  describe('X-RateLimit headers without a window', () => {
+    /** A token bucket server answering with X-RateLimit-Remaining. */
+    function bucketServer(rate: number, burst: number) {
+      let tokens = burst;
+      let last = 0;
+      return (sentAt: number, now: number) => {
+        const at = (sentAt + now) / 2;
+        tokens = Math.min(burst, tokens + (rate * (at - last)) / 1000);
+        last = at;
+        const ok = tokens >= 1;
+        if (ok) tokens -= 1;
+        const rateLimit: RateLimitObservation = {
+          dialect: 'x-ratelimit',
+          limit: burst,
+          remaining: Math.floor(tokens),
+          resetMs: ((burst - tokens) / rate) * 1000,
+        };
+        return { throttled: !ok, rateLimit };
+      };
+    }
+
+    it('learns the refill rate from how remaining changes, without a single 429', () => {
+      const c = createRateController({}, 0);
+      const server = bucketServer(100, 10);
+      let refused = 0;
+      drive(c, 0, 3000, (sentAt, now) => {
+        const answer = server(sentAt, now);
+        if (answer.throttled) refused++;
+        return answer;
+      });
+      expect(refused).toBe(0);
+      expect(c.state).toBe('header');
+      expect(c.rate).toBeGreaterThan(90);
+      expect(c.rate).toBeLessThan(105);
+    });
+
+    it('leaves a quota far from binding unpaced, and spreads it evenly once it binds', () => {
+      const c = createRateController({}, 0);
+      let remaining = 4000;
+      const answer = (now: number): RateLimitObservation => ({
+        dialect: 'x-ratelimit',
+        limit: 5000,
+        remaining,
+        resetMs: 1_800_000 - now,
+      });
+      let t = 0;
+      for (; t < 3000; t += 10) {
+        c.onSend(t);
+        remaining--;
+        c.onResponse(t + 2, { throttled: false, sentAt: t, rateLimit: answer(t + 2) });
+      }
+      expect(c.state).toBe('unbounded');
+      expect(c.rate).toBe(Infinity);
+      remaining = 901;
+      c.onSend(t);
+      remaining--;
+      c.onResponse(t + 2, { throttled: false, sentAt: t, rateLimit: answer(t + 2) });
+      expect(c.state).toBe('quota');
+      // What is left (less the reserve) over what remains of the half hour: about 0.5/s.
+      expect(c.rate).toBeGreaterThan(0.45);
+      expect(c.rate).toBeLessThan(0.55);
+    });
+  });
+
+  describe('Retry-After only', () => {
+    /** A 100/s, B = 10 token bucket that answers 429 with a one-second pause. */
+    function retryAfterServer() {
+      let tokens = 10;
+      let last = 0;
+      return (sentAt: number, now: number) => {
+        const at = sentAt + 1;
+        tokens = Math.min(10, tokens + ((at - last) * 100) / 1000);
+        last = at;
+        const ok = tokens >= 1;
+        if (ok) tokens -= 1;
+        return ok ? { throttled: false } : { throttled: true, pausedUntil: now + 1000 };
+      };
+    }
+
+    it('after the first throttle, paces below the slow-start rate that was throttled', () => {
+      const c = createRateController({}, 0);
+      drive(c, 0, 900, retryAfterServer());
+      expect(c.state).toBe('estimated');
+      const estimate = c.estimate!;
+      expect(estimate.high).toBeGreaterThanOrEqual(100);
+      expect(c.rate).toBeLessThan(estimate.high);
+    });
+
+    it('pins the rate within a few pauses and holds just under it', () => {
+      const c = createRateController({}, 0);
+      drive(c, 0, 20_000, retryAfterServer());
+      expect(c.state).toBe('held');
+      expect(c.rate).toBeGreaterThan(95);
+      expect(c.rate).toBeLessThanOrEqual(100);
+    });
+
+    it('is deterministic: the same events give the same rates', () => {
+      const run = (): number[] => {
+        const c = createRateController({}, 0);
+        const rates: number[] = [];
+        let n = 0;
+        drive(c, 0, 3000, (_, now) => {
+          rates.push(c.rate);
+          return ++n % 40 === 0 ? { throttled: true, pausedUntil: now + 1000 } : { throttled: false };
+        });
+        return rates;
+      };
+      expect(run()).toEqual(run());
+    });
+  });
+
+  it('rejects invalid options with InvalidOptionError naming the option', () => {
+    expect(() => createRateController({ initialRate: 0 })).toThrow(InvalidOptionError);
+    expect(() => createRateController({ unboundedAbove: 10 })).toThrow(/`unboundedAbove`/);
+    expect(() => createRateController({ creepPerSecond: 1 })).toThrow(/`creepPerSecond`/);
+    expect(() => createRateController({ holdFactor: 1.5 })).toThrow(/`holdFactor`/);
+    expect(() => createRateController({ historySize: 3 })).toThrow(/`historySize`/);
+    expect(() => createRateController({ tightWithin: 0 })).toThrow(/`tightWithin`/);
+    expect(() => createRateController({ initialTokens: 0 })).toThrow(/`initialTokens`/);
+    expect(() => createRateController({ minRate: Number.NaN })).toThrow(/`minRate`/);
+  });
+});

@@ -1,0 +1,157 @@
+// Tests for the client-side token bucket: accrual on explicit time, depth rules, rate changes
+// that keep accrued tokens, and the server-synced token counts header modes set.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../src/errors.js';
+import { accrue, createTokenBucket, depthFor, TokenBucket } from '../../src/gate/token-bucket.js';
+
+describe('TokenBucket', () => {
+  it('is unpaced by default: a token is always there and taking changes nothing', () => {
+    const bucket = createTokenBucket();
+    expect(bucket.rate).toBe(Infinity);
+    for (let i = 0; i < 1000; i++) {
+      expect(bucket.delayUntilToken(0)).toBe(0);
+      bucket.take(0);
+    }
+    expect(bucket.tokens(0)).toBe(Infinity);
+  });
+
+  it('starts full, spends its depth at once, then releases one token per 1/rate', () => {
+    const bucket = new TokenBucket({ rate: 10 }, 0);
+    expect(bucket.depth).toBe(3);
+    for (let i = 0; i < 3; i++) {
+      expect(bucket.delayUntilToken(0)).toBe(0);
+      bucket.take(0);
+    }
+    expect(bucket.delayUntilToken(0)).toBeCloseTo(100);
+    expect(bucket.delayUntilToken(60)).toBeCloseTo(40);
+    expect(bucket.delayUntilToken(100)).toBe(0);
+  });
+
+  it('holds about 20 ms of rate when that is more than 3 tokens', () => {
+    expect(new TokenBucket({ rate: 500 }).depth).toBe(10);
+    expect(new TokenBucket({ rate: 100 }).depth).toBe(3);
+    expect(depthFor(1000, 3, 20, Infinity)).toBe(20);
+  });
+
+  it('never accrues beyond its depth however long it idles', () => {
+    const bucket = new TokenBucket({ rate: 100, initialTokens: 0 }, 0);
+    expect(bucket.tokens(60_000)).toBe(3);
+  });
+
+  it('honours a lower maximum depth, e.g. the server burst once known', () => {
+    const bucket = new TokenBucket({ rate: 500, maxDepth: 2 }, 0);
+    expect(bucket.depth).toBe(2);
+    bucket.setMaxDepth(1, 0);
+    expect(bucket.depth).toBe(1);
+    expect(bucket.tokens(0)).toBe(1);
+  });
+
+  it('can start with fewer tokens than its depth, for careful first contact', () => {
+    const bucket = new TokenBucket({ rate: 20, initialTokens: 1 }, 0);
+    bucket.take(0);
+    expect(bucket.delayUntilToken(0)).toBeCloseTo(50);
+  });
+
+  it('keeps accrued tokens across a rate change and accrues at the new rate from then on', () => {
+    const bucket = new TokenBucket({ rate: 10, initialTokens: 0 }, 0);
+    bucket.setRate(100, 50); // 0.5 token accrued at 10/s
+    expect(bucket.tokens(50)).toBeCloseTo(0.5);
+    expect(bucket.delayUntilToken(50)).toBeCloseTo(5);
+  });
+
+  it('clamps accrued tokens to a smaller new depth', () => {
+    const bucket = new TokenBucket({ rate: 1000 }, 0); // depth 20, full
+    bucket.setRate(10, 0);
+    expect(bucket.tokens(0)).toBe(3);
+  });
+
+  it('starts from a full bucket when it leaves unpaced mode', () => {
+    const bucket = createTokenBucket();
+    bucket.setRate(50, 10);
+    expect(bucket.tokens(10)).toBe(3);
+  });
+
+  it('stops releasing at rate 0 and reports an infinite delay', () => {
+    const bucket = new TokenBucket({ rate: 0, initialTokens: 0 });
+    expect(bucket.delayUntilToken(1e9)).toBe(Infinity);
+  });
+
+  it('accepts a token count above its depth as an allowance kept until spent', () => {
+    const bucket = new TokenBucket({ rate: 10 }, 0);
+    bucket.setTokens(9, 0);
+    expect(bucket.tokens(1000)).toBe(9);
+    for (let i = 0; i < 9; i++) bucket.take(1000);
+    expect(bucket.delayUntilToken(1000)).toBeCloseTo(100);
+  });
+
+  it('accepts a negative token count as debt that pushes the next token out', () => {
+    const bucket = new TokenBucket({ rate: 100 }, 0);
+    bucket.setTokens(-2, 0);
+    expect(bucket.delayUntilToken(0)).toBeCloseTo(30);
+  });
+
+  it('goes into debt rather than failing when taken without a token', () => {
+    const bucket = new TokenBucket({ rate: 100, initialTokens: 0 }, 0);
+    bucket.take(0);
+    expect(bucket.tokens(0)).toBe(-1);
+    expect(bucket.delayUntilToken(0)).toBeCloseTo(20);
+  });
+
+  it('treats time that runs backwards as no time at all', () => {
+    const bucket = new TokenBucket({ rate: 100, initialTokens: 0 }, 100);
+    bucket.take(50);
+    expect(bucket.tokens(100)).toBe(-1);
+  });
+
+  it('counts a token short only by float rounding as a whole one', () => {
+    const bucket = new TokenBucket({ rate: 3, initialTokens: 0 }, 0);
+    const wait = bucket.delayUntilToken(0);
+    expect(bucket.delayUntilToken(wait)).toBe(0);
+  });
+
+  it('never releases more than depth plus rate × time (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.5, max: 5000, noNaN: true }),
+        fc.array(fc.double({ min: 0, max: 50, noNaN: true }), { minLength: 1, maxLength: 200 }),
+        (rate, gaps) => {
+          const bucket = new TokenBucket({ rate }, 0);
+          let now = 0;
+          let released = 0;
+          for (const gap of gaps) {
+            now += gap;
+            while (bucket.delayUntilToken(now) === 0) {
+              bucket.take(now);
+              released++;
+            }
+          }
+          return released <= bucket.depth + (rate * now) / 1000 + 1e-6;
+        },
+      ),
+    );
+  });
+
+  it('rejects invalid options with InvalidOptionError naming the option', () => {
+    expect(() => new TokenBucket({ rate: -1 })).toThrow(InvalidOptionError);
+    expect(() => new TokenBucket({ rate: Number.NaN })).toThrow(/`rate`/);
+    expect(() => new TokenBucket({ minDepth: 0.5 })).toThrow(/`minDepth`/);
+    expect(() => new TokenBucket({ depthMs: -1 })).toThrow(/`depthMs`/);
+    expect(() => new TokenBucket({ maxDepth: 0 })).toThrow(/`maxDepth`/);
+    expect(() => new TokenBucket({ initialTokens: Infinity })).toThrow(/`initialTokens`/);
+    expect(() => new TokenBucket().setRate(-5, 0)).toThrow(InvalidOptionError);
+    expect(() => new TokenBucket().setTokens(Number.NaN, 0)).toThrow(InvalidOptionError);
+  });
+});
+
+describe('accrue', () => {
+  it('adds rate × elapsed up to the depth', () => {
+    expect(accrue(0, 100, 3, 10)).toBeCloseTo(1);
+    expect(accrue(2.5, 100, 3, 1000)).toBe(3);
+  });
+
+  it('leaves a level above the depth untouched', () => {
+    expect(accrue(7, 100, 3, 1000)).toBe(7);
+  });
+});

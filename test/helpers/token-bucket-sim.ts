@@ -1,0 +1,298 @@
+// Discrete-event simulation, in virtual time, of a burst of requests sent through a paced,
+// pause-honouring client at a server that rate-limits with a token bucket (rate R, burst B).
+
+import type { RateLimitObservation } from '../../src/ratelimit/types.js';
+
+/** What the server tells the client besides the status. */
+export type SimDialect = 'ietf' | 'x-ratelimit' | 'retry-after';
+
+/** The part of a rate controller the simulated client drives (the real one fits as is). */
+export interface SimPacer {
+  delayUntilToken(now: number): number;
+  onSend(now: number): void;
+  onResponse(
+    now: number,
+    info: { throttled: boolean; rateLimit?: RateLimitObservation; pausedUntil?: number; sentAt?: number },
+  ): void;
+  readonly rate: number;
+  readonly state: string;
+}
+
+/** Every knob of one run. Times are ms, rates per second. */
+export interface SimParams {
+  /** N: requests, all submitted at t = 0. */
+  requests: number;
+  /** R: the server's refill rate, tokens per second. */
+  rate: number;
+  /** B: the server's bucket capacity; the bucket starts full. */
+  burst: number;
+  /** Which headers the server sends (429s always carry `Retry-After`). */
+  dialect: SimDialect;
+  /** The client's pacer, built fresh for the run at virtual time 0. */
+  pacer: (now: number) => SimPacer;
+  /** Round-trip time range; each attempt draws uniformly, split at random between the two ways. @default [1, 5] */
+  rttMs?: readonly [number, number];
+  /** Concurrency window at first contact; grows by one per success. @default 10 */
+  initialWindow?: number;
+  /** Ceiling of the concurrency window. @default 300 */
+  maxWindow?: number;
+  /** A request whose attempt number `maxAttempts` is answered 429 counts as failed. @default 10 */
+  maxAttempts?: number;
+  /** IETF policy window `w` in seconds; the policy states `q = R · w`. @default 1 */
+  policyWindowS?: number;
+  /** Epoch ms at virtual time 0, so X-RateLimit's whole-second reset rounds like a real one. @default 1_700_000_000_370 */
+  epochAtZeroMs?: number;
+  /** Seed of the run's pseudo-random numbers (round trips). @default 1 */
+  seed?: number;
+  /** Give up (and report) after this much virtual time. @default 600_000 */
+  maxVirtualMs?: number;
+}
+
+export interface SimResult {
+  /** Virtual ms from the first send to the last response. */
+  wallMs: number;
+  /** (N − B) / R: a client that knew R and B exactly, spending the burst at once, then R/s. */
+  idealMs: number;
+  /** wallMs / idealMs (Infinity when idealMs is 0). */
+  ratio: number;
+  /** Responses that were 429. */
+  throttled: number;
+  /** Distinct pauses the client went through (a 429 extending the current pause is not new). */
+  pauses: number;
+  /** Requests that ended on a 429 after `maxAttempts` attempts (or never finished). */
+  failed: number;
+  /** Attempts sent in all. */
+  attempts: number;
+  /** The pacer's rate and state at the end. */
+  finalRate: number;
+  finalState: string;
+  /** True if `maxVirtualMs` ran out first. */
+  timedOut: boolean;
+}
+
+/**
+ * The ideal wall time: spend the B tokens the bucket starts with at once, then one per 1/R.
+ * For N ≤ B that is 0 (only round trips); such runs are judged on 429s, not on a ratio.
+ */
+export function idealWallMs(requests: number, rate: number, burst: number): number {
+  return (Math.max(0, requests - burst) / rate) * 1000;
+}
+
+/** Defaults of the optional parameters, in one place so callers can print them. */
+export const simDefaults = Object.freeze({
+  rttMs: [1, 5] as const,
+  initialWindow: 10,
+  maxWindow: 300,
+  maxAttempts: 10,
+  policyWindowS: 1,
+  epochAtZeroMs: 1_700_000_000_370,
+  seed: 1,
+  maxVirtualMs: 600_000,
+});
+
+type SimEvent =
+  | { at: number; seq: number; kind: 'arrive'; id: number; sentAt: number; backMs: number }
+  | { at: number; seq: number; kind: 'respond'; id: number; sentAt: number; status: number; retryAfterS: number; rateLimit?: RateLimitObservation }
+  | { at: number; seq: number; kind: 'wake' };
+
+/** An event before it gets its tie-breaking sequence number. */
+type Unscheduled = SimEvent extends infer E ? (E extends SimEvent ? Omit<E, 'seq'> : never) : never;
+
+/** Run one simulation to completion. Deterministic for given parameters. */
+export function runTokenBucketSim(params: SimParams): SimResult {
+  const p = { ...simDefaults, ...params };
+  const random = mulberry32(p.seed);
+  const events = new MinHeap<SimEvent>((a, b) => a.at - b.at || a.seq - b.seq);
+  let seq = 0;
+  const schedule = (event: Unscheduled): void => {
+    events.push({ ...event, seq: seq++ } as SimEvent);
+  };
+
+  const server = { tokens: p.burst, last: 0 };
+  const pacer = p.pacer(0);
+  const queue: number[] = Array.from({ length: p.requests }, (_, i) => i);
+  const attemptsOf = new Uint16Array(p.requests);
+  let window = p.initialWindow;
+  let inFlight = 0;
+  let pausedUntil = 0;
+  let wakeAt = Infinity;
+  let done = 0;
+  let failed = 0;
+  let throttled = 0;
+  let pauses = 0;
+  let attempts = 0;
+  let lastResponse = 0;
+  let now = 0;
+
+  const pump = (): void => {
+    while (queue.length > 0 && inFlight < Math.floor(window)) {
+      const wait = Math.max(pausedUntil - now, pacer.delayUntilToken(now));
+      if (wait > 0) {
+        if (now + wait < wakeAt) {
+          wakeAt = now + wait;
+          schedule({ at: wakeAt, kind: 'wake' });
+        }
+        return;
+      }
+      const id = queue.shift()!;
+      pacer.onSend(now);
+      inFlight++;
+      attempts++;
+      attemptsOf[id]!++;
+      const rtt = p.rttMs[0] + random() * (p.rttMs[1] - p.rttMs[0]);
+      const out = rtt * (0.3 + 0.4 * random());
+      schedule({ at: now + out, kind: 'arrive', id, sentAt: now, backMs: rtt - out });
+    }
+  };
+
+  const serve = (event: Extract<SimEvent, { kind: 'arrive' }>): void => {
+    const t = event.at;
+    server.tokens = Math.min(p.burst, server.tokens + (p.rate * (t - server.last)) / 1000);
+    server.last = t;
+    const ok = server.tokens >= 1;
+    if (ok) server.tokens -= 1;
+    const retryAfterS = ok ? 0 : Math.max(1, Math.ceil((1 - server.tokens) / p.rate));
+    const respondAt = t + event.backMs;
+    const rateLimit = observe(p, server.tokens, t, respondAt);
+    schedule({
+      at: respondAt,
+      kind: 'respond',
+      id: event.id,
+      sentAt: event.sentAt,
+      status: ok ? 200 : 429,
+      retryAfterS,
+      ...(rateLimit === undefined ? {} : { rateLimit }),
+    });
+  };
+
+  const respond = (event: Extract<SimEvent, { kind: 'respond' }>): void => {
+    inFlight--;
+    lastResponse = now;
+    const base = { sentAt: event.sentAt, ...(event.rateLimit === undefined ? {} : { rateLimit: event.rateLimit }) };
+    if (event.status === 429) {
+      throttled++;
+      const until = now + event.retryAfterS * 1000;
+      if (pausedUntil <= now) pauses++;
+      pausedUntil = Math.max(pausedUntil, until);
+      if (attemptsOf[event.id]! >= p.maxAttempts) failed++;
+      else queue.unshift(event.id);
+      pacer.onResponse(now, { throttled: true, pausedUntil, ...base });
+    } else {
+      done++;
+      window = Math.min(p.maxWindow, window + 1);
+      pacer.onResponse(now, { throttled: false, ...base });
+    }
+  };
+
+  pump();
+  let timedOut = false;
+  for (let event = events.pop(); event !== undefined; event = events.pop()) {
+    now = event.at;
+    if (now > p.maxVirtualMs) {
+      timedOut = true;
+      break;
+    }
+    if (event.kind === 'arrive') serve(event);
+    else if (event.kind === 'respond') respond(event);
+    else if (event.at === wakeAt) wakeAt = Infinity;
+    pump();
+  }
+
+  const idealMs = idealWallMs(p.requests, p.rate, p.burst);
+  return {
+    wallMs: lastResponse,
+    idealMs,
+    ratio: idealMs === 0 ? Infinity : lastResponse / idealMs,
+    throttled,
+    pauses,
+    failed: failed + (p.requests - done - failed),
+    attempts,
+    finalRate: pacer.rate,
+    finalState: pacer.state,
+    timedOut,
+  };
+}
+
+/** The headers a response carries, already parsed, as the header parsers would produce them. */
+function observe(
+  p: Required<Omit<SimParams, 'pacer'>>,
+  tokens: number,
+  servedAt: number,
+  respondAt: number,
+): RateLimitObservation | undefined {
+  const remaining = Math.floor(tokens);
+  const fullInMs = ((p.burst - tokens) / p.rate) * 1000;
+  if (p.dialect === 'ietf') {
+    // RateLimit-Policy: "default";q=R·w;w=w and RateLimit: "default";r=floor(tokens);t=ceil(s to full)
+    return {
+      dialect: 'ietf',
+      limit: Math.round(p.rate * p.policyWindowS),
+      windowMs: p.policyWindowS * 1000,
+      remaining,
+      resetMs: Math.ceil(fullInMs / 1000) * 1000,
+    };
+  }
+  if (p.dialect === 'x-ratelimit') {
+    // X-RateLimit-Reset is epoch seconds of the moment the bucket is full again; the parser turns
+    // it into ms from the moment the response was received.
+    const resetEpochS = Math.ceil((p.epochAtZeroMs + servedAt + fullInMs) / 1000);
+    return {
+      dialect: 'x-ratelimit',
+      limit: p.burst,
+      remaining,
+      resetMs: Math.max(0, resetEpochS * 1000 - (p.epochAtZeroMs + respondAt)),
+    };
+  }
+  return undefined;
+}
+
+/** Small seeded PRNG (mulberry32), so runs are reproducible. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Binary min-heap; the event queue of the simulation. */
+class MinHeap<T> {
+  readonly #items: T[] = [];
+  constructor(readonly compare: (a: T, b: T) => number) {}
+
+  push(item: T): void {
+    const items = this.#items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.compare(items[i]!, items[parent]!) >= 0) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): T | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < items.length && this.compare(items[l]!, items[m]!) < 0) m = l;
+        if (r < items.length && this.compare(items[r]!, items[m]!) < 0) m = r;
+        if (m === i) break;
+        [items[i], items[m]] = [items[m]!, items[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
