@@ -789,7 +789,12 @@ export class RateController {
     if ((this.#mode === 'unbounded' || this.#mode === 'slow-start') && now - this.#lastSend >= this.#o.idleResetMs) {
       this.#reset(now);
     }
-    if (this.#mode !== 'unknown' && this.#rampOpen && this.#ramp < this.#o.unboundedAbove) {
+    // The ramp grows only while it is what limits sending (TCP's application-limited check): when
+    // the window, a slow server or a busy event loop sends less, a ramp that kept doubling would
+    // reach `unbounded` without ever having been tried (seen on a loaded machine: unbounded after
+    // 1 s at 22 requests sent, then a 429 storm).
+    const rampBinding = this.#mode !== 'slow-start' || this.bucket.tokens(now) < this.bucket.depth;
+    if (this.#mode !== 'unknown' && this.#rampOpen && rampBinding && this.#ramp < this.#o.unboundedAbove) {
       this.#ramp = Math.min(this.#o.unboundedAbove, rampRate(this.#ramp, this.#o.rampDoublingMs, now - this.#rampAt));
     }
     this.#rampAt = now;
@@ -858,7 +863,8 @@ export class RateController {
     const throttledRate = this.#rate;
     // A finite rate that drained the server's bucket bounds the fit: rates far above it could
     // otherwise "explain" refusals as collisions within the timing noise.
-    const maxRate = Number.isFinite(throttledRate) ? throttledRate : 1e6;
+    // Unpaced, the rate actually sent bounds it instead: at most four times the last second's sends.
+    const maxRate = Number.isFinite(throttledRate) ? throttledRate : Math.max(this.#o.minRate, 4 * this.#sends.countAfter(now - 1000));
     const outcomes = this.#outcomes.sorted();
     // Timing noise beyond the estimate makes the truth look impossible; widen before giving up.
     let toleranceMs = this.#toleranceMs();
