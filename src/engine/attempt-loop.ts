@@ -146,7 +146,7 @@ async function attemptOnce<R>(
   } catch (error) {
     if (requestSignal.aborted) throw requestSignal.reason;
     // Only this attempt timed out. It may have reached the server, so it counts as sent.
-    if (timer.signal.aborted) {
+    if (timer.signal?.aborted) {
       result = { outcome: { type: 'error', error: timer.signal.reason, sent: true } };
       return result;
     }

@@ -20,19 +20,24 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * A signal that aborts with `reason()` after `ms`. Its timer is unref'd: it only guards work that
- * keeps the process alive by itself, and `dispose` clears it as soon as that work ends.
+ * A signal that aborts with `reason()` after `ms`, or none for an infinite `ms`. Its timer is
+ * unref'd: it only guards work that keeps the process alive by itself, and `dispose` clears it
+ * as soon as that work ends.
  */
-export function timeoutSignal(ms: number, reason: () => unknown): { signal: AbortSignal; dispose(): void } {
+export function timeoutSignal(ms: number, reason: () => unknown): { signal: AbortSignal | undefined; dispose(): void } {
+  if (!Number.isFinite(ms)) return { signal: undefined, dispose() {} };
   const controller = new AbortController();
-  if (!Number.isFinite(ms)) return { signal: controller.signal, dispose() {} };
   const timer = setTimeout(() => controller.abort(reason()), Math.min(ms, 2 ** 31 - 1));
   timer.unref();
   return { signal: controller.signal, dispose: () => clearTimeout(timer) };
 }
 
-/** Combines signals, skipping the absent ones (AbortSignal.any allocates even for one). */
+/**
+ * Combines signals, skipping absent ones: `AbortSignal.any` is only paid for when two are
+ * present, which keeps the default path (no timeouts, no caller signal) cheap.
+ */
 export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (present.length === 0) return new AbortController().signal;
   return present.length === 1 ? present[0]! : AbortSignal.any(present);
 }
