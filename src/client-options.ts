@@ -190,13 +190,15 @@ function normalizeRate(rate: ClientOptions['rate']): 'adaptive' | number | false
 export function resolveRequestOptions(
   client: NormalizedClientOptions,
   request: RequestOptions,
+  /** Where the caller wrote these options, for error messages (`init` for fetch). */
+  name = 'init',
 ): Pick<NormalizedClientOptions, 'policy' | 'timeout' | 'maxWait'> & { priority: number } {
   return {
-    policy: request.retry === undefined ? client.policy : toPolicy(request.retry, 'init.retry'),
+    policy: request.retry === undefined ? client.policy : toPolicy(request.retry, `${name}.retry`),
     maxWait: request.retry === undefined ? client.maxWait : maxWaitOf(request.retry),
     timeout:
-      request.timeout === undefined ? client.timeout : normalizeTimeout(request.timeout, client.timeout, 'init.timeout'),
-    priority: request.priority === undefined ? 0 : expectNumber('init.priority', request.priority, -Infinity),
+      request.timeout === undefined ? client.timeout : normalizeTimeout(request.timeout, client.timeout, `${name}.timeout`),
+    priority: request.priority === undefined ? 0 : expectNumber(`${name}.priority`, request.priority, -Infinity),
   };
 }
 

@@ -2,7 +2,11 @@
 
 export { createClient, fetch } from './client.js';
 export type { SluiceClient, SluiceRequestInit } from './client.js';
-export type { ClientOptions, RequestOptions, RetrySetting, TimeoutOptions } from './client-options.js';
+export type { ClientOptions, LimitOptions, RequestOptions, RetrySetting, TimeoutOptions } from './client-options.js';
+export type { GateCounters, GateStats } from './gate/gate.js';
+export type { SluiceEventName, SluiceEvents, SluiceListener } from './gate/gate-events.js';
+export type { RetryBudgetOptions } from './retry/budget.js';
+export type { OverflowPolicy } from './gate/waiter-queue.js';
 
 export { createRetryPolicy, retryDefaults, serverDelayOf } from './retry/policy.js';
 export type {

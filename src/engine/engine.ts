@@ -25,6 +25,8 @@ export interface EngineRequest {
   signal?: AbortSignal | undefined;
   /** Per-request overrides (`init.retry`, `init.timeout`, `init.priority`, `init.key`). */
   options?: RequestOptions | undefined;
+  /** Where the caller wrote `options`, for error messages. @default 'init' */
+  optionsName?: string | undefined;
 }
 
 export interface Engine {
@@ -53,11 +55,11 @@ export function createEngine(options: ClientOptions = {}): Engine {
     get closed() {
       return closed;
     },
-    run<R>(request: EngineRequest, send: SendAttempt<R>): Promise<R> {
+    async run<R>(request: EngineRequest, send: SendAttempt<R>): Promise<R> {
       const facts = { method: request.method, origin: request.url.origin };
-      if (closed) return Promise.reject(new ClientClosedError(facts));
+      if (closed) throw new ClientClosedError(facts);
       const overrides = request.options ?? {};
-      const { policy, timeout, maxWait, priority } = resolveRequestOptions(config, overrides);
+      const { policy, timeout, maxWait, priority } = resolveRequestOptions(config, overrides, request.optionsName);
       const key = overrides.key ?? config.key(request.url);
       const gate = registry.get(key);
       gate.deposit();

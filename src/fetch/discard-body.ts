@@ -1,8 +1,7 @@
 // Releases a response body that will not be returned (a retried 429/503), so its connection goes
 // back to the pool: read a little of it, and destroy the connection rather than wait long.
 
-/** How much of a discarded body is read to keep the connection; past either bound it is destroyed. */
-export const discardLimits = { maxBytes: 64 * 1024, maxMs: 1000 } as const;
+import { discardLimits } from '../engine/discard-limits.js';
 
 export async function discardBody(response: Response, limits = discardLimits): Promise<void> {
   const body = response.body;

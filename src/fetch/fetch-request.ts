@@ -1,7 +1,7 @@
 // Turns fetch's (input, init) into plain parts sluice can send many times: URL, method,
 // headers, a replayable body and the caller's signal — whatever realm the Request came from.
 
-import { createRequestBody, type RequestBody } from './request-body.js';
+import { createRequestBody, type RequestBody } from '../engine/request-body.js';
 
 /** The subset of a Request that fetch reads; a Request from any copy of undici satisfies it. */
 interface RequestLike {

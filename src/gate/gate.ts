@@ -11,6 +11,7 @@ import {
 } from '../errors.js';
 import type { ConcurrencyLimit } from '../limits/limit.js';
 import { parseRateLimitHeaders } from '../ratelimit/parse.js';
+import { isQuotaRefusal } from '../ratelimit/quota-refusal.js';
 import type { RetryBudget } from '../retry/budget.js';
 import { type AttemptOutcome, serverDelayOf } from '../retry/policy.js';
 import { errorCode } from '../engine/transport-error.js';
@@ -75,9 +76,9 @@ export interface GateCounters {
   sent: number;
   /** Attempts that were retries of an earlier attempt. */
   retried: number;
-  /** 429 responses seen. */
+  /** Rate refusals seen: 429, and 403 with a rate-limit signal. */
   throttled: number;
-  /** 503 responses seen. */
+  /** Capacity refusals seen: 503 and 529. */
   unavailable: number;
   /** Requests shed as the queue filled. */
   shed: number;
@@ -250,20 +251,22 @@ export class Gate {
     const { status, headers } = outcome;
     const rateLimit = parseRateLimitHeaders(headers, now);
     if (rateLimit?.remaining !== undefined) this.#remaining = rateLimit.remaining;
-    const overloaded = status === 429 || status === 503;
-    if (status === 429) this.counters.throttled++;
-    if (status === 503) this.counters.unavailable++;
-    const serverDelay = overloaded ? serverDelayOf(headers, now) : undefined;
+    // 429 and a quota 403 are about rate; 503 and 529 ("overloaded") about capacity.
+    const rateRefusal = status === 429 || isQuotaRefusal(status, headers, now);
+    const capacityRefusal = status === 503 || status === 529;
+    if (rateRefusal) this.counters.throttled++;
+    if (capacityRefusal) this.counters.unavailable++;
+    const serverDelay = rateRefusal || capacityRefusal ? serverDelayOf(headers, now) : undefined;
     if (serverDelay !== undefined) this.pause(now + serverDelay, status);
-    const throttled = status === 429 || (status === 503 && serverDelay !== undefined);
+    const throttled = rateRefusal || (capacityRefusal && serverDelay !== undefined);
     this.parts.pacer?.onResponse(now, {
       throttled,
       rateLimit,
       pausedUntil: this.#pausedUntil > now ? this.#pausedUntil : undefined,
       sentAt,
     });
-    // 429 is about rate, not concurrency: it neither grows nor cuts the window.
-    if (status !== 429) this.parts.limit.onSample({ inFlight, rttMs, dropped: status === 503 });
+    // A rate refusal says nothing about concurrency: it neither grows nor cuts the window.
+    if (!rateRefusal) this.parts.limit.onSample({ inFlight, rttMs, dropped: capacityRefusal });
   }
 
   #pauseRefusal(request: AdmissionRequest, now: number): RateLimitedError | undefined {

@@ -14,6 +14,8 @@ import {
 import { InvalidOptionError } from '../errors.js';
 import { type BackoffOptions, backoffDelay, jitterKinds } from './backoff.js';
 import { serverRetryDelay } from './retry-after.js';
+import { errorCode } from '../engine/transport-error.js';
+import { isQuotaRefusal } from '../ratelimit/quota-refusal.js';
 
 /** What one attempt produced: a response (any status) or a transport error. */
 export type AttemptOutcome =
@@ -47,6 +49,7 @@ export type StopReason =
   | 'body-not-replayable'
   | 'max-retries'
   | 'retry-after-too-long'
+  | 'server-declined'
   | 'deadline';
 
 export type RetryDecision =
@@ -66,8 +69,10 @@ export interface RetryOptions {
    */
   maxRetries?: number;
   /**
-   * Response statuses that are retried: the ones that mean "not now" rather than "never".
-   * @default [408, 429, 500, 502, 503, 504]
+   * Response statuses that are retried: the ones that mean "not now" rather than "never"
+   * (529 is the "overloaded" status some APIs, Anthropic's among them, send). A 403 that
+   * carries a rate-limit signal (GitHub's secondary limits) is retried too.
+   * @default [408, 429, 500, 502, 503, 504, 529]
    */
   statusCodes?: readonly number[];
   /**
@@ -90,7 +95,7 @@ export interface RetryOptions {
 
 export const retryDefaults = {
   maxRetries: 5,
-  statusCodes: [408, 429, 500, 502, 503, 504],
+  statusCodes: [408, 429, 500, 502, 503, 504, 529],
   methods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE', 'QUERY'],
   backoff: { base: 200, max: 30_000, jitter: 'full' },
   maxRetryAfter: 60_000,
@@ -196,7 +201,14 @@ function decide(config: NormalizedRetryOptions, context: RetryContext): RetryDec
 function whyNotRetryable(config: NormalizedRetryOptions, context: RetryContext): StopReason | undefined {
   const { outcome } = context;
   if (outcome.type === 'response') {
-    if (!config.statusCodes.has(outcome.status)) return outcome.status < 400 ? 'success' : 'status-not-retried';
+    const { status, headers } = outcome;
+    if (!config.statusCodes.has(status) && !isQuotaRefusal(status, headers, context.now)) {
+      return status < 400 ? 'success' : 'status-not-retried';
+    }
+    // Vendors that know better say so (OpenAI's x-should-retry, Stripe's Stripe-Should-Retry).
+    if (headers.get('x-should-retry') === 'false' || headers.get('stripe-should-retry') === 'false') {
+      return 'server-declined';
+    }
   } else if (!outcome.sent) {
     // Provably never sent: safe for any method, as long as the body can be offered again.
     return context.replayable ? undefined : 'body-not-replayable';
@@ -208,10 +220,23 @@ function whyNotRetryable(config: NormalizedRetryOptions, context: RetryContext):
   return undefined;
 }
 
+/** undici error codes a retry cannot fix: the request is invalid or the dispatcher is gone. */
+const permanentCodes = new Set([
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_INVALID_RETURN_VALUE',
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_RES_EXCEEDED_MAX_SIZE',
+]);
+
 /** Errors that a retry can fix: transport failures and timeouts, not bugs or bad input. */
 function isTransientError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'TimeoutError') return true;
+  const code = errorCode(error);
+  if (code !== undefined && permanentCodes.has(code)) return false;
   // undici's fetch wraps every transport failure as `TypeError: fetch failed` with a cause.
   return error instanceof TypeError ? error.cause !== undefined : true;
 }

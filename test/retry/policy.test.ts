@@ -30,7 +30,7 @@ function context(outcome: AttemptOutcome, overrides: Partial<RetryContext> = {})
 const policy = createRetryPolicy({ random: () => 0 });
 
 describe('which outcomes are retried', () => {
-  it.each([408, 429, 500, 502, 503, 504])('retries status %i by default', (status) => {
+  it.each([408, 429, 500, 502, 503, 504, 529])('retries status %i by default', (status) => {
     expect(policy.decide(context(response(status))).retry).toBe(true);
   });
 
@@ -78,6 +78,29 @@ describe('which outcomes are retried', () => {
   it('does not retry a TypeError that is not a transport failure', () => {
     const outcome: AttemptOutcome = { type: 'error', error: new TypeError('Invalid header'), sent: true };
     expect(policy.decide(context(outcome))).toEqual({ retry: false, reason: 'error-not-retried' });
+  });
+
+  it('retries a 403 that is a rate-limit refusal (GitHub), not a permission error', () => {
+    const quota = { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 30) };
+    expect(policy.decide(context(response(403, quota)))).toMatchObject({ retry: true, delay: 30_000, source: 'server' });
+    expect(policy.decide(context(response(403, { 'retry-after': '5' })))).toMatchObject({ retry: true, delay: 5000 });
+    expect(policy.decide(context(response(403))).retry).toBe(false);
+  });
+
+  it('does not retry when the server says not to (x-should-retry, Stripe-Should-Retry)', () => {
+    expect(policy.decide(context(response(503, { 'x-should-retry': 'false' })))).toEqual({
+      retry: false,
+      reason: 'server-declined',
+    });
+    expect(policy.decide(context(response(429, { 'stripe-should-retry': 'false' }))).retry).toBe(false);
+  });
+
+  it('does not retry an error undici raises for an invalid request', () => {
+    const invalid = Object.assign(new Error('invalid header'), { code: 'UND_ERR_INVALID_ARG' });
+    expect(policy.decide(context({ type: 'error', error: invalid, sent: true }))).toEqual({
+      retry: false,
+      reason: 'error-not-retried',
+    });
   });
 
   it('stops after maxRetries', () => {

@@ -1,0 +1,248 @@
+// The handler one attempt is dispatched with: it reports the response to the engine at its start,
+// holds the connection while the engine decides, then forwards the response or discards it.
+
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { AttemptResult } from '../engine/attempt-loop.js';
+import { wasSent } from '../engine/transport-error.js';
+import { discardLimits } from '../engine/discard-limits.js';
+import type { RequestController } from './request-controller.js';
+import { responseHeaderReader } from './undici-headers.js';
+
+type DispatchController = Dispatcher.DispatchController;
+
+/**
+ * - `waiting`: sent, no response yet; an error here is the attempt's outcome.
+ * - `held`: the response started; its connection is paused until the engine decides.
+ * - `forwarding`: final; everything goes to the caller's handler.
+ * - `draining`: retried; the body is read up to a bound, else the connection is destroyed.
+ * - `done`: nothing more goes anywhere.
+ */
+type State = 'waiting' | 'held' | 'forwarding' | 'draining' | 'done';
+
+interface Settle {
+  resolve(result: AttemptResult<AttemptHandler>): void;
+  reject(reason: unknown): void;
+}
+
+interface ResponseStart {
+  status: number;
+  headers: IncomingHttpHeaders;
+  statusMessage: string | undefined;
+}
+
+/**
+ * The engine's policy decides after the transport reports an outcome, so the outcome is reported
+ * at `onResponseStart` and the connection is paused there: nothing reaches the caller until the
+ * response is known to be final, and nothing is buffered beyond what arrived before the pause
+ * took effect. An abort of `signal` before the decision destroys the attempt.
+ */
+export class AttemptHandler implements Dispatcher.DispatchHandler {
+  #state: State = 'waiting';
+  #controller: DispatchController | null = null;
+  #response: ResponseStart | undefined;
+  // What arrived while held (a peer may finish a small response despite the pause).
+  #pending: Buffer[] = [];
+  #ended: { trailers: IncomingHttpHeaders } | undefined;
+  #failed: Error | undefined;
+  #drained: (() => void) | undefined;
+  #drainedBytes = 0;
+  #drainTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly caller: Dispatcher.DispatchHandler,
+    private readonly callerController: RequestController,
+    private readonly signal: AbortSignal,
+    private readonly settle: Settle,
+  ) {
+    signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** Ends the attempt if the engine let go of it without forwarding or discarding it. */
+  abandon(): void {
+    if (this.#state === 'waiting' || this.#state === 'held') this.#destroy(this.signal.reason ?? new Error('attempt abandoned'));
+  }
+
+  /**
+   * The engine returned this attempt: the caller gets its response, from the start. False when
+   * the attempt was already let go (aborted in between), so the caller must hear why instead.
+   */
+  forward(): boolean {
+    if (this.#state !== 'held') return false;
+    this.#state = 'forwarding';
+    this.#stopListening();
+    const controller = this.#controller!;
+    const { status, headers, statusMessage } = this.#response!;
+    this.callerController.attach(controller);
+    try {
+      this.caller.onResponseStart?.(this.callerController, status, headers, statusMessage);
+      for (const chunk of this.#pending.splice(0)) this.caller.onResponseData?.(this.callerController, chunk);
+      if (this.#failed) {
+        this.#finishWithError(this.#failed);
+      } else if (this.#ended) {
+        this.#state = 'done';
+        this.caller.onResponseEnd?.(this.callerController, this.#ended.trailers);
+      } else if (!this.callerController.paused) {
+        controller.resume();
+      }
+    } catch (error) {
+      // As undici does when a handler throws: the request fails with what it threw.
+      if (this.#state === 'forwarding' && !this.#ended && !this.#failed) controller.abort(error as Error);
+      else if (this.#state === 'forwarding') this.#finishWithError(error as Error);
+    }
+    return true;
+  }
+
+  /**
+   * The engine retries: read a little of the body so the connection can be reused, and destroy
+   * the connection rather than read a large or slow one (a 10 GB 503 must not be read).
+   */
+  discard(): Promise<void> {
+    if (this.#state !== 'held') return Promise.resolve();
+    this.#state = 'draining';
+    this.#stopListening();
+    this.#drainedBytes = this.#pending.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+    this.#pending = [];
+    if (this.#ended || this.#failed || this.#drainedBytes > discardLimits.maxBytes) {
+      if (!this.#ended && !this.#failed) this.#controller?.abort(discardedError());
+      this.#state = 'done';
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.#drained = resolve;
+      this.#drainTimer = setTimeout(() => this.#controller?.abort(discardedError()), discardLimits.maxMs);
+      this.#drainTimer.unref();
+      this.#controller?.resume();
+    });
+  }
+
+  onRequestStart(controller: DispatchController): void {
+    this.#controller = controller;
+    // Aborted while the dispatcher was still connecting: it could not be stopped until now.
+    if (this.#state === 'done') controller.abort(this.signal.reason ?? discardedError());
+  }
+
+  onResponseStarted(): void {
+    this.caller.onResponseStarted?.();
+  }
+
+  onBodySent(chunk: Buffer): void {
+    this.caller.onBodySent?.(chunk);
+  }
+
+  onRequestSent(): void {
+    this.caller.onRequestSent?.();
+  }
+
+  onResponseStart(
+    controller: DispatchController,
+    status: number,
+    headers: IncomingHttpHeaders,
+    statusMessage?: string,
+  ): void {
+    this.#controller = controller;
+    // Let go of already (aborted before its response came): make sure the connection goes too.
+    if (this.#state === 'done') controller.abort(this.signal.reason ?? discardedError());
+    if (this.#state !== 'waiting') return;
+    // Informational responses (100, 103) are not answers; the caller may want them as they come.
+    if (status < 200) {
+      this.caller.onResponseStart?.(this.callerController, status, headers, statusMessage);
+      return;
+    }
+    this.#state = 'held';
+    this.#response = { status, headers, statusMessage };
+    controller.pause();
+    this.settle.resolve({
+      outcome: { type: 'response', status, headers: responseHeaderReader(headers) },
+      value: this,
+      discard: () => this.discard(),
+    });
+  }
+
+  onResponseData(controller: DispatchController, chunk: Buffer): void {
+    switch (this.#state) {
+      case 'held':
+        this.#pending.push(chunk);
+        return;
+      case 'forwarding':
+        this.caller.onResponseData?.(this.callerController, chunk);
+        return;
+      case 'draining':
+        this.#drainedBytes += chunk.byteLength;
+        if (this.#drainedBytes > discardLimits.maxBytes) controller.abort(discardedError());
+        return;
+      default:
+    }
+  }
+
+  onResponseEnd(_controller: DispatchController, trailers: IncomingHttpHeaders): void {
+    switch (this.#state) {
+      case 'held':
+        this.#ended = { trailers };
+        return;
+      case 'forwarding':
+        this.#state = 'done';
+        this.caller.onResponseEnd?.(this.callerController, trailers);
+        return;
+      case 'draining':
+        this.#finishDrain();
+        return;
+      default:
+    }
+  }
+
+  onResponseError(_controller: DispatchController | null, error: Error): void {
+    switch (this.#state) {
+      case 'waiting':
+        this.#state = 'done';
+        this.#stopListening();
+        if (this.signal.aborted) this.settle.reject(this.signal.reason);
+        else this.settle.resolve({ outcome: { type: 'error', error, sent: wasSent(error) } });
+        return;
+      case 'held':
+        this.#failed = error;
+        return;
+      case 'forwarding':
+        this.#finishWithError(error);
+        return;
+      case 'draining':
+        this.#finishDrain();
+        return;
+      default:
+    }
+  }
+
+  readonly #onAbort = (): void => {
+    const reason = this.signal.reason as Error;
+    if (this.#state === 'waiting') this.settle.reject(reason);
+    this.#destroy(reason);
+  };
+
+  #destroy(reason: Error): void {
+    this.#state = 'done';
+    this.#stopListening();
+    this.#pending = [];
+    // Before onRequestStart there is no controller yet; onRequestStart aborts it then.
+    this.#controller?.abort(reason);
+  }
+
+  #finishWithError(error: Error): void {
+    this.#state = 'done';
+    this.caller.onResponseError?.(this.callerController, error);
+  }
+
+  #finishDrain(): void {
+    this.#state = 'done';
+    clearTimeout(this.#drainTimer);
+    this.#drained?.();
+  }
+
+  #stopListening(): void {
+    this.signal.removeEventListener('abort', this.#onAbort);
+  }
+}
+
+/** The reason a discarded response's connection is destroyed; nobody is waiting for it. */
+function discardedError(): Error {
+  return new Error('sluice discarded the response of a retried attempt');
+}

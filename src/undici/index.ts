@@ -1,0 +1,8 @@
+// The `sluice/undici` entry point: the interceptor for `Dispatcher.compose` and the process-wide
+// `install()`, listed by name like the main barrel.
+
+export { sluice } from './interceptor.js';
+export type { SluiceInterceptor, SluiceOptions } from './interceptor.js';
+export { install, uninstall } from './install.js';
+// Also brings the `opts.sluice` augmentation of undici's DispatchOptions into the entry's types.
+export type { SluiceDispatchOptions } from './dispatch-options.js';
