@@ -8,6 +8,7 @@ import { toFetchRequest } from './fetch/fetch-request.js';
 import { fetchTransport } from './fetch/fetch-transport.js';
 import type { GateStats } from './gate/gate.js';
 import type { SluiceEventName, SluiceListener } from './gate/gate-events.js';
+import { mapMethod, type MapMethod } from './bulk/map-requests.js';
 
 /** fetch's `init`, plus sluice's per-request options. */
 export type SluiceRequestInit = RequestInit & RequestOptions;
@@ -26,6 +27,11 @@ export interface SluiceClient {
   stats(): GateStats[];
   /** Subscribes to gate events; returns the unsubscribe function. */
   on<E extends SluiceEventName>(event: E, listener: SluiceListener<E>): () => void;
+  /**
+   * Sends `toRequest(item)` for every item of `source`, pulling items only when there is
+   * capacity, and yields one result per item (see `mapRequests`).
+   */
+  readonly map: MapMethod;
   /** Rejects queued requests, refuses new ones, and closes the Agent the client created. */
   close(): Promise<void>;
 }
@@ -57,17 +63,19 @@ export function createClient(options: ClientOptions = {}): SluiceClient {
     }
   }
 
-  return {
+  const client: SluiceClient = {
     fetch: sluiceFetch,
     ready: (key) => engine.ready(key),
     stats: engine.stats,
     on: (event, listener) => engine.on(event, listener),
+    map: mapMethod(() => client, dispatcher),
     close() {
       engine.close();
       closing ??= ownAgent ? ownAgent.close() : Promise.resolve();
       return closing;
     },
   };
+  return client;
 }
 
 let defaultClient: SluiceClient | undefined;

@@ -21,6 +21,13 @@ export { backoffDelay, decorrelatedJitter, equalJitter, exponentialDelay, fullJi
 export type { BackoffOptions, Jitter } from './retry/backoff.js';
 export { parseRetryAfter, parseRetryAfterMs, serverRetryDelay } from './retry/retry-after.js';
 
+export { mapRequests } from './bulk/map-requests.js';
+export type { MapClient, MapMethod, MapRun } from './bulk/map-requests.js';
+export type { MapOptions } from './bulk/map-options.js';
+export type { MapProgress, MapResult, RequestSpec, ToRequest } from './bulk/map-result.js';
+export { BodyTooLargeError } from './bulk/body-mode.js';
+export type { BodyItem, BodyMode, BodyReader } from './bulk/body-mode.js';
+
 export { parseRateLimitHeaders } from './ratelimit/parse.js';
 export type { RateLimitDialect, RateLimitObservation } from './ratelimit/types.js';
 export type { HeaderReader } from './headers.js';

@@ -60,7 +60,7 @@ export function createEngine(options: ClientOptions = {}): Engine {
       if (closed) throw new ClientClosedError(facts);
       const overrides = request.options ?? {};
       const { policy, timeout, maxWait, priority } = resolveRequestOptions(config, overrides, request.optionsName);
-      const key = overrides.key ?? config.key(request.url);
+      const key = overrides.key === undefined ? config.key(request.url) : keyOf(overrides.key);
       const gate = registry.get(key);
       gate.deposit();
       return runAttempts(
@@ -90,8 +90,9 @@ export function createEngine(options: ClientOptions = {}): Engine {
       );
     },
     ready(key?: string | URL): Promise<void> {
-      if (key === undefined) return Promise.all(registry.all().map((gate) => gate.ready())).then(() => undefined);
-      return registry.get(keyOf(key)).ready();
+      if (closed) return Promise.reject(new ClientClosedError());
+      if (key === undefined) return Promise.all(registry.all().map((gate) => gate.ready(config.maxWait))).then(() => undefined);
+      return registry.get(keyOf(key)).ready(config.maxWait);
     },
     stats: ((key?: string | URL) => {
       if (key === undefined) return registry.all().map((gate) => gate.stats());
@@ -105,7 +106,10 @@ export function createEngine(options: ClientOptions = {}): Engine {
   };
 }
 
-/** A string key may be a URL (its origin's key is meant) or a key as the `key` option returns it. */
+/**
+ * A string key may be a URL (the key of that URL is meant, by default its origin) or a key as
+ * the `key` option returns it. Applied alike to `init.key`, `ready` and `stats`, so they agree.
+ */
 function keyFromString(key: string, config: NormalizedClientOptions): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(key)) {
     try {

@@ -110,7 +110,7 @@ export class Gate {
   #remaining: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
-  #readyWaiters: (() => void)[] = [];
+  #readyWaiters: { resolve: () => void; reject: (error: unknown) => void; maxWait: number }[] = [];
   #closed = false;
   lastActive: number;
   readonly counters: GateCounters = { sent: 0, retried: 0, throttled: 0, unavailable: 0, shed: 0, rejected: 0 };
@@ -168,11 +168,18 @@ export class Gate {
     return this.#enqueue(request, now);
   }
 
-  /** Resolves when a request to this key would be admitted without queueing. */
-  ready(): Promise<void> {
+  /**
+   * Resolves when a request to this key would be admitted without queueing. Rejects, as a
+   * request would, with `RateLimitedError` when the key is paused longer than `maxWait`, and
+   * with `ClientClosedError` once closed.
+   */
+  ready(maxWait = Infinity): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClientClosedError());
     if (this.open) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#readyWaiters.push(resolve);
+    const refusal = this.#pauseRefusal({ priority: 0, deadline: Infinity, maxWait }, this.parts.now(), false);
+    if (refusal) return Promise.reject(refusal);
+    return new Promise((resolve, reject) => {
+      this.#readyWaiters.push({ resolve, reject, maxWait });
       this.#schedule();
     });
   }
@@ -184,6 +191,11 @@ export class Gate {
     this.parts.events.emit('pause', { key: this.key, until, status });
     // Waiters that cannot wait that long learn it now rather than when their time runs out.
     const now = this.parts.now();
+    this.#readyWaiters = this.#readyWaiters.filter((waiter) => {
+      const refusal = this.#pauseRefusal({ priority: 0, deadline: Infinity, maxWait: waiter.maxWait }, now, false);
+      if (refusal) waiter.reject(refusal);
+      return !refusal;
+    });
     for (const handle of this.parts.queue.handles()) {
       const refusal = this.#pauseRefusal(handle.value.request, now);
       if (refusal) {
@@ -217,7 +229,7 @@ export class Gate {
     for (let waiter = this.parts.queue.shift(); waiter; waiter = this.parts.queue.shift()) {
       this.#fail(waiter, new ClientClosedError(waiter.request), false);
     }
-    for (const resolve of this.#readyWaiters.splice(0)) resolve();
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(new ClientClosedError());
   }
 
   #admit(now: number): Ticket {
@@ -269,11 +281,11 @@ export class Gate {
     if (!rateRefusal) this.parts.limit.onSample({ inFlight, rttMs, dropped: capacityRefusal });
   }
 
-  #pauseRefusal(request: AdmissionRequest, now: number): RateLimitedError | undefined {
+  #pauseRefusal(request: AdmissionRequest, now: number, count = true): RateLimitedError | undefined {
     if (this.#pausedUntil <= now) return undefined;
     const patience = Math.min(request.maxWait, request.deadline - now);
     if (this.#pausedUntil - now <= patience) return undefined;
-    this.counters.rejected++;
+    if (count) this.counters.rejected++;
     return new RateLimitedError(
       this.#pausedUntil,
       `the key is paused ${this.#pausedUntil - now} ms, longer than this request may wait (${Math.max(0, Math.round(patience))} ms)`,
@@ -343,7 +355,7 @@ export class Gate {
       waiter.cleanup();
       waiter.resolve(this.#admit(now));
     }
-    if (this.#readyWaiters.length > 0 && this.open) for (const resolve of this.#readyWaiters.splice(0)) resolve();
+    if (this.#readyWaiters.length > 0 && this.open) for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
     this.#schedule();
   }
 

@@ -237,6 +237,7 @@ function isTransientError(error: unknown): boolean {
   if (error.name === 'TimeoutError') return true;
   const code = errorCode(error);
   if (code !== undefined && permanentCodes.has(code)) return false;
-  // undici's fetch wraps every transport failure as `TypeError: fetch failed` with a cause.
-  return error instanceof TypeError ? error.cause !== undefined : true;
+  // undici's fetch wraps every transport failure as `TypeError: fetch failed` with a coded cause;
+  // one without a code ("bad port", an invalid header) is a request no retry can fix.
+  return error instanceof TypeError ? code !== undefined : true;
 }

@@ -9,7 +9,7 @@ function response(status: number, headers: Record<string, string> = {}): Attempt
 }
 
 function networkError(sent: boolean): AttemptOutcome {
-  return { type: 'error', error: new TypeError('fetch failed', { cause: new Error('socket') }), sent };
+  return { type: 'error', error: new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }), sent };
 }
 
 function context(outcome: AttemptOutcome, overrides: Partial<RetryContext> = {}): RetryContext {

@@ -1,0 +1,237 @@
+// The engine of `mapRequests()`: the pull loop that takes an item from the source only when its
+// key has room, sends it, and hands its result to the consumer through a bounded buffer.
+
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Dispatcher } from 'undici';
+import type { MapClient, MapRun } from './map-requests.js';
+import type { NormalizedMapOptions } from './map-options.js';
+import type { MapProgress, MapResult, ToRequest } from './map-result.js';
+import { prepareRequest, type PreparedRequest } from './request-spec.js';
+import { ResultBuffer } from './result-buffer.js';
+import { RunStop } from './run-stop.js';
+import { sendItem, type ItemContext } from './send-item.js';
+
+export class BulkRun<T, B> implements MapRun<T, B> {
+  readonly #buffer: ResultBuffer<MapResult<T, B>>;
+  /** Requests in flight per gate key, so a key never gets more than its window from this run. */
+  readonly #inFlightByKey = new Map<string, number>();
+  #pulled = 0;
+  #inFlight = 0;
+  #yielded = 0;
+  #pump: Promise<void> | undefined;
+  readonly #stop = new RunStop();
+  readonly #item: ItemContext;
+  #changed: (() => void) | undefined;
+  #detachSignal: () => void = () => {};
+
+  constructor(
+    readonly client: MapClient,
+    readonly source: Iterable<T> | AsyncIterable<T>,
+    readonly toRequest: ToRequest<T>,
+    readonly options: NormalizedMapOptions,
+    readonly dispatcher: Dispatcher | undefined,
+  ) {
+    this.#buffer = new ResultBuffer(options.ordered);
+    this.#item = {
+      client,
+      options,
+      dispatcher,
+      stopped: () => this.#stop.stopped,
+      onClientClosed: (error) => this.#halt(error),
+    };
+  }
+
+  get progress(): MapProgress {
+    return { pulled: this.#pulled, inFlight: this.#inFlight, buffered: this.#buffer.size, yielded: this.#yielded };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<MapResult<T, B>, undefined>> {
+    this.#pump ??= this.#start();
+    const result = await this.#buffer.take();
+    if (result === undefined) return { done: true, value: undefined };
+    this.#yielded++;
+    this.#wake();
+    return { done: false, value: result };
+  }
+
+  /** Called by `break` in a for-await loop: stop pulling, abort what is in flight, close the source. */
+  async return(): Promise<IteratorResult<MapResult<T, B>, undefined>> {
+    this.#halt(new DOMException('The results of the bulk run were no longer read', 'AbortError'));
+    await this.#pump;
+    return { done: true, value: undefined };
+  }
+
+  #start(): Promise<void> {
+    const { signal } = this.options;
+    if (signal) {
+      const onAbort = () => this.#halt(signal.reason);
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#detachSignal = () => signal.removeEventListener('abort', onAbort);
+    }
+    return this.#run().finally(() => this.#detachSignal());
+  }
+
+  /** The pull loop: one item at a time, each only once there is room for it. */
+  async #run(): Promise<void> {
+    let iterator: Iterator<T> | AsyncIterator<T> | undefined;
+    let failure: { error: unknown } | undefined;
+    let exhausted = false;
+    try {
+      const source = this.source as Partial<AsyncIterable<T> & Iterable<T>>;
+      iterator = source[Symbol.asyncIterator]?.() ?? source[Symbol.iterator]!();
+      let lastTarget: string | URL | undefined;
+      const { concurrency, bufferSize } = this.options;
+      while (!this.#stop.stopped) {
+        const held = () => this.#inFlight + this.#buffer.size;
+        if (!(await this.#until(() => this.#inFlight < concurrency && held() < bufferSize))) break;
+        // The item's key is unknown until it is pulled; the last item's key is the best guess
+        // (right for single-origin sources), so capacity is there before the pull, not after.
+        if (lastTarget !== undefined && !this.#roomNow(lastTarget)) {
+          if ((await this.#keyHasRoom(lastTarget)) === undefined) break;
+        }
+        const step = await this.#stop.orStop(iterator.next());
+        if (step === undefined) break;
+        if (step.done) {
+          exhausted = true;
+          break;
+        }
+        const index = this.#pulled++;
+        const prepared = await this.#prepare(step.value, index);
+        if (prepared === undefined) continue;
+        lastTarget = prepared.target;
+        const room = this.#roomNow(prepared.target) ?? (await this.#keyHasRoom(prepared.target));
+        if (room === undefined) {
+          this.#settle({ input: step.value, index, ok: false, error: this.#stop.reason, cancelled: true, ms: 0 });
+          break;
+        }
+        this.#send(step.value, index, prepared, room.key);
+        // Admission happens a few microtasks into `fetch`. While the key is paced, let it take
+        // its token before `ready()` is asked about the next item, or that item would queue in
+        // the gate. Unpaced, the window alone decides, and a turn per item would cost throughput.
+        if (Number.isFinite(room.rate)) await nextTurn();
+      }
+    } catch (error) {
+      // The source itself failed: what is in flight still settles, then the consumer gets it.
+      exhausted = true;
+      failure = { error };
+    }
+    if (!exhausted) closeQuietly(iterator);
+    await this.#until(() => this.#inFlight === 0, false);
+    this.#buffer.end(failure);
+  }
+
+  /** Runs `toRequest`; a throw or a bad spec settles the item as failed (undefined returned). */
+  async #prepare(item: T, index: number): Promise<PreparedRequest | undefined> {
+    try {
+      return prepareRequest(await this.toRequest(item, index));
+    } catch (error) {
+      this.#settle({ input: item, index, ok: false, error, ms: 0 });
+      return undefined;
+    }
+  }
+
+  /**
+   * The common case without a wait (or a promise): the key's gate is open — nothing queued, its
+   * window not full, not paused, not paced — and this run is under the window too. That is what
+   * `ready()` would answer at once; a paced key always asks `ready()`, which knows its tokens.
+   */
+  #roomNow(target: string | URL): { key: string; rate: number } | undefined {
+    const stats = this.client.stats(target);
+    if (!stats || this.#stop.stopped) return undefined;
+    const open = stats.queued === 0 && stats.inFlight < stats.limit && stats.pausedUntil === undefined && stats.rate === Infinity;
+    return open && (this.#inFlightByKey.get(stats.key) ?? 0) < stats.limit ? stats : undefined;
+  }
+
+  /**
+   * Waits until `target`'s key is under its window for this run and its gate admits now, and
+   * returns the key's stats then; undefined if the run stopped first.
+   */
+  async #keyHasRoom(target: string | URL): Promise<{ key: string; rate: number } | undefined> {
+    for (;;) {
+      if (this.#stop.stopped) return undefined;
+      const stats = this.client.stats(target);
+      if (stats && (this.#inFlightByKey.get(stats.key) ?? 0) >= stats.limit) {
+        await this.#nextChange();
+        continue;
+      }
+      // ready() cannot be cancelled; race it so a stop is not stuck behind a long pause.
+      await this.#stop.orStop(this.client.ready(target));
+      if (this.#stop.stopped) return undefined;
+      const after = this.client.stats(target);
+      if (!after) return { key: String(target), rate: Infinity };
+      if ((this.#inFlightByKey.get(after.key) ?? 0) < after.limit) return after;
+    }
+  }
+
+  #send(item: T, index: number, prepared: PreparedRequest, key: string): void {
+    this.#inFlight++;
+    this.#inFlightByKey.set(key, (this.#inFlightByKey.get(key) ?? 0) + 1);
+    const controller = new AbortController();
+    this.#stop.track(controller);
+    // The item's own signal (in init, else on its Request) aborts that item only; the run's
+    // stop aborts every item. Ours replaces it in `fetch`, so it is forwarded here.
+    const own = prepared.init.signal ?? (prepared.input as Partial<Request>).signal ?? undefined;
+    const onOwnAbort = () => controller.abort(own?.reason);
+    if (own?.aborted) onOwnAbort();
+    own?.addEventListener('abort', onOwnAbort, { once: true });
+
+    void sendItem<T, B>(this.#item, item, index, prepared, controller.signal).then((result) => {
+      own?.removeEventListener('abort', onOwnAbort);
+      this.#stop.release(controller);
+      this.#inFlight--;
+      const left = this.#inFlightByKey.get(key)! - 1;
+      if (left === 0) this.#inFlightByKey.delete(key);
+      else this.#inFlightByKey.set(key, left);
+      this.#settle(result);
+    });
+  }
+
+  #settle(result: MapResult<T, B>): void {
+    this.#buffer.push(result);
+    if (!result.ok && this.options.failFast) {
+      this.#halt(new DOMException(`Stopped because item ${result.index} failed (failFast)`, 'AbortError'));
+    }
+    this.#wake();
+  }
+
+  /** Stops the run: no more pulling, items in flight aborted, every wait released. */
+  #halt(reason: unknown): void {
+    this.#stop.stop(reason);
+    this.#wake();
+  }
+
+  /** Waits for `predicate`; false if the run stopped first (unless `stoppable` is false). */
+  async #until(predicate: () => boolean, stoppable = true): Promise<boolean> {
+    for (;;) {
+      if (predicate()) return true;
+      if (stoppable && this.#stop.stopped) return false;
+      await this.#nextChange();
+    }
+  }
+
+  /** Resolves at the next settle, read or stop; only the pull loop ever waits here. */
+  #nextChange(): Promise<void> {
+    return new Promise((resolve) => (this.#changed = resolve));
+  }
+
+  #wake(): void {
+    const changed = this.#changed;
+    this.#changed = undefined;
+    changed?.();
+  }
+}
+
+/** Lets the source release what it holds (a file, a cursor); a hanging or failing return is ignored. */
+function closeQuietly(iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined): void {
+  try {
+    const closing = iterator?.return?.();
+    if (closing instanceof Promise) closing.catch(() => {});
+  } catch {
+    // The source's own cleanup failed; nothing left to do for it.
+  }
+}

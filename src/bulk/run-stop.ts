@@ -1,0 +1,60 @@
+// The stop switch of a bulk run: one stop (abort, failFast, `break`, client closed) aborts every
+// item in flight and releases every wait of the pull loop, without leaking per-item listeners.
+
+export class RunStop {
+  #stopped = false;
+  #reason: unknown;
+  readonly #inFlight = new Set<AbortController>();
+  /** Pending `orStop` waits; each removes itself when its promise settles. */
+  readonly #listeners = new Set<() => void>();
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Why the run stopped; undefined while it runs. */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** A controller for one item: aborted with the stop's reason, until `release`d. */
+  track(controller: AbortController): void {
+    this.#inFlight.add(controller);
+  }
+
+  release(controller: AbortController): void {
+    this.#inFlight.delete(controller);
+  }
+
+  /** Stops once; later calls keep the first reason. */
+  stop(reason: unknown): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#reason = reason;
+    for (const controller of this.#inFlight) controller.abort(reason);
+    for (const listener of this.#listeners) listener();
+  }
+
+  /**
+   * `promise`, or undefined as soon as the run stops. Not `Promise.race` with one long-lived
+   * stop promise: every race would add a reaction to it that lives until the run ends — a
+   * leak of one closure per item on a million-item run.
+   */
+  orStop<V>(promise: Promise<V> | V): Promise<V | undefined> {
+    if (this.#stopped) return Promise.resolve(undefined);
+    return new Promise<V | undefined>((resolve, reject) => {
+      const onStop = () => resolve(undefined);
+      this.#listeners.add(onStop);
+      Promise.resolve(promise).then(
+        (value) => {
+          this.#listeners.delete(onStop);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#listeners.delete(onStop);
+          reject(error);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,76 @@
+// Command-line parsing on `node:util` parseArgs, with its errors rewritten as usage errors a
+// newcomer understands, and the parsers for flag values (counts, rates, durations, headers).
+
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { UsageError } from './cli-errors.js';
+
+export interface ParsedArgs<V> {
+  values: V;
+  positionals: string[];
+}
+
+/** Parses `argv` strictly against `options`; an unknown flag or missing value is a `UsageError`. */
+export function parseCommandArgs<V>(command: string, argv: string[], options: ParseArgsOptionsConfig): ParsedArgs<V> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true, allowNegative: true });
+    return { values: values as V, positionals };
+  } catch (error) {
+    throw new UsageError(rewordParseError(error), command);
+  }
+}
+
+function rewordParseError(error: unknown): string {
+  const { code, message } = error as { code?: string; message: string };
+  const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${flag}`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return message.includes('does not take an argument') ? `option ${flag} takes no value` : `option ${flag} needs a value`;
+  }
+  return message;
+}
+
+/** `adaptive`, or a whole number from `min` up. */
+export function parseCountOrAdaptive(flag: string, value: string, min = 1): number | 'adaptive' {
+  if (value === 'adaptive') return value;
+  return parseCount(flag, value, min, "or 'adaptive'");
+}
+
+/** A whole number from `min` to `max`. */
+export function parseCount(flag: string, value: string, min = 0, alternatives = '', max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `from ${min} up` : `from ${min} to ${max}`;
+    throw new UsageError(`${flag} must be a whole number ${range}${alternatives ? ` ${alternatives}` : ''}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** Requests per second: a positive number, `adaptive` or `off`. */
+export function parseRate(value: string): number | 'adaptive' | false {
+  if (value === 'adaptive') return value;
+  if (value === 'off') return false;
+  const rate = Number(value);
+  if (value.trim() === '' || !Number.isFinite(rate) || rate <= 0) {
+    throw new UsageError(`--rate must be requests per second above 0, 'adaptive' or 'off', got "${value}"`);
+  }
+  return rate;
+}
+
+const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration in ms from `500ms`, `30s`, `2m`, `1h`; a bare number is seconds, as curl's are. */
+export function parseDuration(flag: string, value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * units[match[2] ?? 's']! : NaN;
+  if (!(ms > 0)) throw new UsageError(`${flag} must be a duration above 0 like 500ms, 30s or 2m, got "${value}"`);
+  return ms;
+}
+
+/** `Name: value`, as curl's -H takes it. */
+export function parseHeader(value: string): [string, string] {
+  const colon = value.indexOf(':');
+  const name = colon > 0 ? value.slice(0, colon).trim() : '';
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    throw new UsageError(`--header must look like 'Name: value', got "${value}"`);
+  }
+  return [name, value.slice(colon + 1).trim()];
+}

@@ -1,0 +1,96 @@
+// The live progress line of `sluice run` on a terminal: done/total, rate, in flight, queued,
+// 429s, pause and ETA, redrawn in place at most ten times a second on stderr.
+
+import { count, duration, perSecond } from './format.js';
+
+export interface ProgressSnapshot {
+  /** Finished, resumed ones included. */
+  done: number;
+  /** Requests in the input, when known (a file; not stdin). */
+  total: number | undefined;
+  failed: number;
+  throttled: number;
+  inFlight: number;
+  queued: number;
+  /** Epoch ms until which some origin is paused by the server. */
+  pausedUntil: number | undefined;
+}
+
+/** What the line is written to: stderr, whose `columns` says how wide the terminal is. */
+export interface ProgressStream {
+  write(text: string): unknown;
+  columns?: number;
+}
+
+/** Redraws at most every 100 ms: readable, and cheap whatever the request rate. */
+const redrawMs = 100;
+/** Rate and ETA over the last five seconds, so they follow a change of pace quickly. */
+const windowMs = 5000;
+
+export class ProgressLine {
+  #timer: NodeJS.Timeout | undefined;
+  readonly #samples: { at: number; done: number }[] = [];
+  #drawn = false;
+
+  constructor(
+    readonly stream: ProgressStream,
+    readonly snapshot: () => ProgressSnapshot,
+    readonly now: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    this.draw();
+    this.#timer = setInterval(() => this.draw(), redrawMs).unref();
+  }
+
+  /** Prints `message` on its own line above the progress line. */
+  note(message: string): void {
+    this.#clear();
+    this.stream.write(`${message}\n`);
+    this.draw();
+  }
+
+  draw(): void {
+    const text = this.format(this.snapshot());
+    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    // \r and "erase to end of line" redraw in place without scrolling the terminal.
+    this.stream.write(`\r${text.length > width ? text.slice(0, width) : text}\x1b[K`);
+    this.#drawn = true;
+  }
+
+  /** Erases the line until the next redraw, so output to the same terminal lands on a clean line. */
+  hide(): void {
+    this.#clear();
+  }
+
+  /** Stops redrawing and erases the line, leaving the cursor where the line began. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#clear();
+  }
+
+  format(s: ProgressSnapshot): string {
+    const at = this.now();
+    this.#samples.push({ at, done: s.done });
+    while (this.#samples.length > 2 && this.#samples[0]!.at < at - windowMs) this.#samples.shift();
+    const first = this.#samples[0]!;
+    const rate = at > first.at ? ((s.done - first.done) * 1000) / (at - first.at) : 0;
+    const parts = [
+      s.total === undefined ? count(s.done) : `${count(s.done)}/${count(s.total)}`,
+      ...(s.total ? [`${Math.floor((s.done / s.total) * 100)}%`] : []),
+      perSecond(rate),
+      `in flight ${count(s.inFlight)}`,
+      `queued ${count(s.queued)}`,
+      `429s ${count(s.throttled)}`,
+    ];
+    if (s.pausedUntil !== undefined && s.pausedUntil > at) parts.push(`paused ${duration(s.pausedUntil - at)}`);
+    if (s.failed > 0) parts.push(`failed ${count(s.failed)}`);
+    if (s.total !== undefined && s.done < s.total) parts.push(`ETA ${rate > 0 ? duration(((s.total - s.done) / rate) * 1000) : '?'}`);
+    return `sluice ${parts.join('  ')}`;
+  }
+
+  #clear(): void {
+    if (this.#drawn) this.stream.write('\r\x1b[K');
+    this.#drawn = false;
+  }
+}

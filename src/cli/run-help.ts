@@ -1,0 +1,57 @@
+// The `sluice run --help` text: what the command does, the input and output formats with an
+// example of each, every option with its default, the exit codes and a few recipes.
+
+import { clientFlagHelp } from './client-flags.js';
+import { exitCodeHelp } from './exit-codes.js';
+
+export const runHelp = `Usage: sluice run [options] <file | ->
+
+Sends one HTTP request per line of <file> (or stdin, with -) and prints one JSON
+result per line on stdout. Requests to the same origin share one gate: when the
+server answers 429 or 503, or sends rate-limit headers, sluice slows the whole
+origin down instead of letting every request retry on its own.
+
+Input: one request per line, each line either a URL or a JSON object.
+  https://api.example.com/users/1
+  {"url":"https://api.example.com/users","method":"POST","body":{"name":"Ada"}}
+  Fields: url (required), method (default GET), headers (object of strings),
+  body (a string is sent as is; any other JSON value is sent as JSON), id (copied
+  to the result). Blank lines and lines starting with # are skipped. A file is
+  checked before anything is sent; a bad line is reported as "line 7: ...".
+
+Output: one JSON object per finished request, in the order they finish.
+  {"line":1,"url":"https://api.example.com/users/1","method":"GET","status":200,
+   "ok":true,"ms":84,"attempts":1,"body":{"id":1,"name":"Ada"}}
+  line is the input line; ok means a response below 400 arrived; a JSON body is
+  embedded as JSON, text as a string, binary as base64 (with "bodyEncoding");
+  a request with no response has "error" (a sentence) and "errorCode" instead
+  of "status".
+
+Options:
+${clientFlagHelp}
+  --include-header <name>     copy this response header into each result (repeatable)
+  --output-dir <dir>          write each body to <dir>/<line>.<ext>; results carry
+                              "bodyFile" instead of "body"
+  --no-body                   leave bodies out of the results
+  --ordered                   print results in input order (finished ones wait for
+                              earlier ones, up to 1024)
+  --fail-fast                 stop at the first failed request (exit 1)
+  --state <file>              record finished lines in <file>; after Ctrl-C or a
+                              crash, run the same command again to continue where
+                              it stopped (finished requests are not sent again; a
+                              request cut short may be). With stdin, feed it the
+                              same input again
+  -q, --quiet                 no progress line and no summary on stderr
+  -h, --help                  show this help
+
+On a terminal, stderr shows a progress line (done/total, rate, in flight, queued,
+429s, pause, ETA); otherwise only a summary at the end. Ctrl-C stops sending,
+lets requests in flight finish for up to 2 s, saves --state, and exits 130.
+
+${exitCodeHelp}
+
+Examples:
+  sluice run urls.txt > results.ndjson
+  sluice run --state run.state --include-header x-ratelimit-remaining requests.ndjson
+  seq 1 500 | sed 's|^|https://api.example.com/items/|' | sluice run - | jq -c '{line,status}'
+`;
