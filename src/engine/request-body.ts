@@ -42,7 +42,7 @@ function recordingBody(source: ByteStream, maxReplayBytes: number): RequestBody 
         const { done, value } = await reader.read();
         if (done) {
           if (state === 'streaming') {
-            recorded = concat(chunks);
+            recorded = Buffer.concat(chunks);
             state = 'recorded';
           }
           chunks = [];
@@ -78,17 +78,6 @@ function recordingBody(source: ByteStream, maxReplayBytes: number): RequestBody 
       if (state === 'fresh') void source.cancel().catch(() => {});
     },
   };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 function isStream(body: unknown): body is ByteStream {
