@@ -11,8 +11,10 @@ export interface GetOnceRun {
   status: number;
   body: string;
   waitedMs: number;
-  /** ms from the request resolving to the process exiting. */
+  /** ms from the request resolving to the process exiting (as its parent sees it). */
   exitLagMs: number;
+  /** ms from the request resolving to Node's 'exit' event: nothing left to keep it alive. */
+  loopDrainedMs: number;
   exitCode: number | null;
 }
 
@@ -20,10 +22,11 @@ export interface GetOnceRun {
  * Spawns the child with the same Node; kills it (by its pid) if it outlives `limitMs`. `from`
  * picks what it imports: the TypeScript source (through tsx) or the built package.
  */
-export function runGetOnce(url: string, from: 'source' | 'built', limitMs = 10_000): Promise<GetOnceRun> {
+export function runGetOnce(url: string, from: 'source' | 'built' | 'baseline', limitMs = 10_000): Promise<GetOnceRun> {
   return new Promise((resolve, reject) => {
     const args = from === 'source' ? ['--import', 'tsx', script, url] : [script, url];
-    const env = from === 'source' ? { ...process.env, SLUICE_ENTRY: source } : process.env;
+    const entry = { source, built: undefined, baseline: 'baseline' }[from];
+    const env = entry === undefined ? process.env : { ...process.env, SLUICE_ENTRY: entry };
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -33,10 +36,17 @@ export function runGetOnce(url: string, from: 'source' | 'built', limitMs = 10_0
       const exitedAt = Date.now();
       clearTimeout(killer);
       try {
-        const result = JSON.parse(output.trim().split('\n').at(-1) ?? '') as Omit<GetOnceRun, 'exitLagMs'> & {
+        const [line, exitLine] = output.trim().split('\n').slice(-2);
+        const result = JSON.parse(line ?? '') as Omit<GetOnceRun, 'exitLagMs' | 'loopDrainedMs'> & {
           resolvedAt: number;
         };
-        resolve({ ...result, exitLagMs: exitedAt - result.resolvedAt, exitCode });
+        const { exitEventAt } = JSON.parse(exitLine ?? '') as { exitEventAt: number };
+        resolve({
+          ...result,
+          exitLagMs: exitedAt - result.resolvedAt,
+          loopDrainedMs: exitEventAt - result.resolvedAt,
+          exitCode,
+        });
       } catch {
         reject(new Error(`child printed no result (exit ${exitCode}): ${output}`));
       }
