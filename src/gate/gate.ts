@@ -270,7 +270,9 @@ export class Gate {
     if (capacityRefusal) this.counters.unavailable++;
     const serverDelay = rateRefusal || capacityRefusal ? serverDelayOf(headers, now) : undefined;
     if (serverDelay !== undefined) this.pause(now + serverDelay, status);
-    const throttled = rateRefusal || (capacityRefusal && serverDelay !== undefined);
+    // Only rate refusals teach the pacer: a 503 (even with Retry-After) is a capacity signal, and
+    // read as a rate it capped a recovering origin at its brownout pace (bench scenario 5).
+    const throttled = rateRefusal;
     this.parts.pacer?.onResponse(now, {
       throttled,
       rateLimit,

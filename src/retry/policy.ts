@@ -229,6 +229,7 @@ const permanentCodes = new Set([
   'UND_ERR_DESTROYED',
   'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
   'UND_ERR_RES_EXCEEDED_MAX_SIZE',
+  'UND_ERR_HEADERS_OVERFLOW',
 ]);
 
 /** Errors that a retry can fix: transport failures and timeouts, not bugs or bad input. */
