@@ -4,11 +4,13 @@
 import { parseArgs } from 'node:util';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { createClient } from '../../src/index.js';
-import { RATE_LIMIT_HEADER_DIALECTS, startLoopbackServer, tokenBucket, type RateLimitHeaderDialect } from '../../mocks/index.js';
+import { RATE_LIMIT_HEADER_DIALECTS, type RateLimitHeaderDialect } from '../../mocks/index.js';
+import { startServer } from '../bench/processes.js';
 
 const usage = `Usage: npm run demo -- [--requests N] [--rate R] [--burst B] [--dialect D]
 
-Fires N requests at once at a token-bucket server (R req/s, burst B) on 127.0.0.1, first with
+Fires N requests at once at a token-bucket server (R req/s, burst B) on 127.0.0.1, run in its
+own process so client and server do not share an event loop, first with
 plain fetch and a naive retry loop (3 retries, 1 s doubling backoff, Retry-After ignored), then
 with sluice. Dialects: ${RATE_LIMIT_HEADER_DIALECTS.join(', ')}.`;
 
@@ -41,9 +43,16 @@ interface Result {
   rejected: number;
 }
 
+/** Counts 429s as the client sees them, for the live line (the server's count is read at the end). */
+let throttledSeen = 0;
+const counted = (status: number) => {
+  if (status === 429) throttledSeen++;
+  return status;
+};
+
 async function run(name: string, send: (url: string) => Promise<number>, progress: () => string): Promise<Result> {
-  const server = tokenBucket({ rate, burst, dialect });
-  const loopback = await startLoopbackServer(server.handlers);
+  const server = await startServer({ kind: 'tokenBucket', options: { rate, burst, dialect } });
+  throttledSeen = 0;
   let ok = 0;
   let failed = 0;
   const started = performance.now();
@@ -51,13 +60,13 @@ async function run(name: string, send: (url: string) => Promise<number>, progres
     ? setInterval(() => {
         const seconds = (performance.now() - started) / 1000;
         process.stderr.write(
-          `\r\x1b[2K${name}: ${ok + failed}/${n} done · ${seconds.toFixed(1)} s · ${server.counters.rejected} × 429 · ${progress()}`,
+          `\r\x1b[2K${name}: ${ok + failed}/${n} done · ${seconds.toFixed(1)} s · ${throttledSeen} × 429 · ${progress()}`,
         );
       }, 100)
     : undefined;
   await Promise.all(
     Array.from({ length: n }, async (_, i) => {
-      const status = await send(`${loopback.origin}/item/${i}`).catch(() => 0);
+      const status = await send(`${server.origin}/item/${i}`).catch(() => 0);
       if (status === 200) ok++;
       else failed++;
     }),
@@ -65,9 +74,11 @@ async function run(name: string, send: (url: string) => Promise<number>, progres
   const seconds = (performance.now() - started) / 1000;
   clearInterval(ticker);
   if (ticker) process.stderr.write('\r\x1b[2K');
-  await loopback.close();
-  console.log(`${name.padEnd(22)} done in ${seconds.toFixed(1)} s: ${ok} ok, ${failed} failed, ${server.counters.rejected} × 429`);
-  return { name, seconds, ok, failed, received: server.counters.received, rejected: server.counters.rejected };
+  const { counters } = await server.stop();
+  const received = counters.received ?? 0;
+  const rejected = counters.rejected ?? 0;
+  console.log(`${name.padEnd(22)} done in ${seconds.toFixed(1)} s: ${ok} ok, ${failed} failed, ${rejected} × 429`);
+  return { name, seconds, ok, failed, received, rejected };
 }
 
 console.log(`${n} requests at once → token bucket ${rate}/s, burst ${burst}, headers: ${dialect}. Ideal ${ideal.toFixed(1)} s.\n`);
@@ -77,7 +88,7 @@ const naive = await run(
   'fetch + naive retry',
   async (url) => {
     let response = await undiciFetch(url, { dispatcher: agent });
-    for (let retry = 0; retry < 3 && response.status === 429; retry++) {
+    for (let retry = 0; retry < 3 && counted(response.status) === 429; retry++) {
       await response.body?.cancel();
       await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** retry));
       response = await undiciFetch(url, { dispatcher: agent });
@@ -100,6 +111,7 @@ const sluiced = await run(
   () => {
     const stats = client.stats()[0];
     if (!stats) return '';
+    throttledSeen = stats.counters.throttled;
     const paused = stats.pausedUntil ? ` · paused ${Math.max(0, stats.pausedUntil - Date.now())} ms` : '';
     const pace = Number.isFinite(stats.rate) ? `${stats.rate.toFixed(0)}/s` : 'unpaced';
     return `in flight ${stats.inFlight} · queued ${stats.queued} · pace ${pace} (${stats.rateState})${paused}`;
