@@ -1,6 +1,8 @@
 // Small pieces the mock servers share: the default clock, a bounded request log, an abortable
 // sleep and option validation. Not exported from the barrel; the mocks' own types are.
 
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { HttpHandler } from 'msw';
 
 /** A clock in milliseconds. The mocks only ever subtract two readings, except where noted. */
@@ -96,4 +98,23 @@ export function expectStatus(name: string, value: unknown): number {
     throw new TypeError(`Expected \`${name}\` to be an HTTP status from 100 to 599, got ${show(value)}`);
   }
   return value;
+}
+
+/**
+ * Counts a server's TCP connections (`total` ever accepted, `open` now) and keeps the open
+ * sockets, so a close can wait for each one; keep-alive reuse shows in `total`.
+ */
+export function trackConnections(server: Server): { counts: { total: number; open: number }; sockets: Set<Socket> } {
+  const counts = { total: 0, open: 0 };
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    counts.total++;
+    counts.open++;
+    sockets.add(socket);
+    socket.once('close', () => {
+      counts.open--;
+      sockets.delete(socket);
+    });
+  });
+  return { counts, sockets };
 }

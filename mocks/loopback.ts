@@ -3,11 +3,12 @@
 
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { getResponse, isPassthroughResponse, type RequestHandler } from 'msw';
+import { trackConnections } from './internal.js';
 
 /** A running loopback server; close it before the test ends. */
 export interface LoopbackServer {
@@ -32,22 +33,12 @@ export interface LoopbackServer {
  */
 export async function startLoopbackServer(handlers: readonly RequestHandler[]): Promise<LoopbackServer> {
   const list = [...handlers];
-  const connections = { total: 0, open: 0 };
-  const sockets = new Set<Socket>();
   let origin = '';
 
   const server = createServer((req, res) => {
     serve(list, origin, req, res).catch(() => res.destroy());
   });
-  server.on('connection', (socket: Socket) => {
-    connections.total++;
-    connections.open++;
-    sockets.add(socket);
-    socket.once('close', () => {
-      connections.open--;
-      sockets.delete(socket);
-    });
-  });
+  const { counts: connections, sockets } = trackConnections(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
 

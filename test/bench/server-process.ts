@@ -6,7 +6,7 @@
 
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { brownout } from '../../mocks/brownout.js';
 import { concurrencyLimited } from '../../mocks/concurrency-limited.js';
 import { flaky } from '../../mocks/flaky.js';
@@ -14,6 +14,7 @@ import { startLoopbackServer } from '../../mocks/loopback.js';
 import { sequence } from '../../mocks/sequence.js';
 import { tokenBucket } from '../../mocks/token-bucket.js';
 import type { ServerCommand, ServerConfig, ServerMessage } from './protocol.js';
+import { trackConnections } from '../../mocks/internal.js';
 
 interface Running {
   port: number;
@@ -76,8 +77,6 @@ async function start(config: ServerConfig): Promise<Running> {
 
 async function startPlain(throttleAt: number | undefined, retryAfterSeconds: number): Promise<Running> {
   const counters = { received: 0, rejected: 0 };
-  const connections = { total: 0, open: 0 };
-  const sockets = new Set<Socket>();
   const body = Buffer.from('ok');
   const server: Server = createServer((_req, res) => {
     if (counters.received++ === throttleAt) {
@@ -89,15 +88,7 @@ async function startPlain(throttleAt: number | undefined, retryAfterSeconds: num
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
     res.end(body);
   });
-  server.on('connection', (socket: Socket) => {
-    connections.total++;
-    connections.open++;
-    sockets.add(socket);
-    socket.once('close', () => {
-      connections.open--;
-      sockets.delete(socket);
-    });
-  });
+  const { counts: connections } = trackConnections(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
