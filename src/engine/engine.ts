@@ -3,7 +3,7 @@
 
 import { ClientClosedError } from '../errors.js';
 import { type ClientOptions, normalizeClientOptions, type NormalizedClientOptions, type RequestOptions, resolveRequestOptions } from '../client-options.js';
-import { Gate, type GateParts, type GateStats, type Pacer } from '../gate/gate.js';
+import type { GateParts, GateStats, Pacer } from '../gate/gate.js';
 import { GateEvents, type SluiceEventName, type SluiceListener } from '../gate/gate-events.js';
 import { GateRegistry } from '../gate/gate-registry.js';
 import { RateController } from '../gate/rate-controller.js';
@@ -146,5 +146,3 @@ function pacerFor(rate: NormalizedClientOptions['rate'], now: number): Pacer | u
     onResponse: () => {},
   };
 }
-
-export type { Gate };

@@ -64,7 +64,6 @@ export interface Ticket {
 
 interface Waiter {
   request: AdmissionRequest;
-  enqueuedAt: number;
   resolve(ticket: Ticket): void;
   reject(error: unknown): void;
   cleanup(): void;
@@ -165,7 +164,7 @@ export class Gate {
     if (this.open) return Promise.resolve(this.#admit(now));
     const refusal = this.#pauseRefusal(request, now);
     if (refusal) return Promise.reject(refusal);
-    return this.#enqueue(request, now);
+    return this.#enqueue(request);
   }
 
   /**
@@ -295,9 +294,9 @@ export class Gate {
     );
   }
 
-  #enqueue(request: AdmissionRequest, now: number): Promise<Ticket> {
+  #enqueue(request: AdmissionRequest): Promise<Ticket> {
     return new Promise<Ticket>((resolve, reject) => {
-      const waiter: Waiter = { request, enqueuedAt: now, resolve, reject, cleanup: () => {} };
+      const waiter: Waiter = { request, resolve, reject, cleanup: () => {} };
       const pushed = this.parts.queue.push(waiter, request.priority);
       if (!pushed.admitted) {
         if (pushed.reason === 'shed') {
