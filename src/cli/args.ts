@@ -19,6 +19,15 @@ export function parseCommandArgs<V>(command: string, argv: string[], options: Pa
   }
 }
 
+/** The single operand a command takes (a URL, an input file); none or several is a `UsageError`. */
+export function onePositional(command: string, positionals: string[], what: string, missing: string): string {
+  if (positionals.length === 1) return positionals[0]!;
+  throw new UsageError(
+    positionals.length === 0 ? missing : `expected one ${what}, got ${positionals.length}: ${positionals.join(' ')}`,
+    command,
+  );
+}
+
 function rewordParseError(error: unknown): string {
   const { code, message } = error as { code?: string; message: string };
   const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? '';

@@ -3,7 +3,7 @@
 
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { createClient } from '../client.js';
-import { parseCommandArgs } from './args.js';
+import { onePositional, parseCommandArgs } from './args.js';
 import { UsageError } from './cli-errors.js';
 import { clientFlagHelp, clientFlagOptions, clientOptionsFrom, type ClientFlagValues } from './client-flags.js';
 import type { CliIo, Command } from './command.js';
@@ -63,10 +63,7 @@ export const getCommand: Command = {
       io.stdout.write(help);
       return ExitCode.ok;
     }
-    if (positionals.length !== 1) {
-      throw new UsageError(positionals.length === 0 ? 'missing the URL' : `expected one URL, got ${positionals.length}: ${positionals.join(' ')}`, 'get');
-    }
-    const url = positionals[0]!;
+    const url = onePositional('get', positionals, 'URL', 'missing the URL');
     if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) throw new UsageError(`"${url}" is not an http(s) URL`, 'get');
     const { client: clientOptions, headers } = clientOptionsFrom(values);
     const method = (values.method ?? (values.data === undefined ? 'GET' : 'POST')).toUpperCase();

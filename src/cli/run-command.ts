@@ -3,7 +3,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { parseCommandArgs } from './args.js';
+import { onePositional, parseCommandArgs } from './args.js';
 import { UsageError } from './cli-errors.js';
 import { clientFlagOptions, clientOptionsFrom, type ClientFlagValues } from './client-flags.js';
 import type { Command } from './command.js';
@@ -46,13 +46,7 @@ export const runCommand: Command = {
       io.stdout.write(runHelp);
       return ExitCode.ok;
     }
-    if (positionals.length !== 1) {
-      throw new UsageError(
-        positionals.length === 0 ? 'missing the input: a file, or - for stdin' : `expected one input, got ${positionals.length}: ${positionals.join(' ')}`,
-        'run',
-      );
-    }
-    const input = positionals[0]!;
+    const input = onePositional('run', positionals, 'input', 'missing the input: a file, or - for stdin');
     const { client, headers } = clientOptionsFrom(values);
     const includeHeaders = (values['include-header'] ?? []).map((name) => {
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`--include-header needs a header name, got "${name}"`, 'run');
