@@ -18,6 +18,8 @@ export const ExitCode = {
   terminated: 143,
   /** A bug in sluice (reported with its stack trace); like sysexits' EX_SOFTWARE. */
   internal: 70,
+  /** Node.js is older than sluice supports; like sysexits' EX_CONFIG. */
+  unsupportedRuntime: 78,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -29,6 +31,7 @@ export const exitCodeHelp = `Exit codes:
   2    usage error (unknown command or flag, bad value)
   3    bad input (malformed line, unreadable file, state file for another input)
   70   internal error in sluice (please report it)
+  78   Node.js is too old for sluice (it needs 22.19 or later)
   130  interrupted by Ctrl-C (finished lines are saved with --state)
   141  stdout was closed by its reader
   143  terminated by SIGTERM`;
