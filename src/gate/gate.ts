@@ -242,12 +242,15 @@ export class Gate {
       release: (outcome) => {
         if (released) return;
         released = true;
-        this.#inFlight--;
-        if (outcome?.type === 'response') this.#learn(outcome, sentAt, inFlight);
+        const outstanding = this.#inFlight--;
+        if (outcome?.type === 'response') this.#learn(outcome, sentAt, inFlight, outstanding);
         else {
           const now = this.parts.now();
           this.parts.pacer?.onNoResponse?.(now);
-          if (outcome) this.parts.limit.onSample({ inFlight, rttMs: Math.max(0, now - sentAt), dropped: isCapacityError(outcome.error) });
+          if (outcome) {
+            const sample = { inFlight, outstanding, rttMs: Math.max(0, now - sentAt), dropped: isCapacityError(outcome.error) };
+            if (this.parts.limit.onSample(sample)) outcome.windowAbsorbed = true;
+          }
         }
         this.#pump();
       },
@@ -255,7 +258,7 @@ export class Gate {
   }
 
   /** Turns one response into the key's state: pause, pacing, window, counters. */
-  #learn(outcome: Extract<AttemptOutcome, { type: 'response' }>, sentAt: number, inFlight: number): void {
+  #learn(outcome: Extract<AttemptOutcome, { type: 'response' }>, sentAt: number, inFlight: number, outstanding: number): void {
     const now = this.parts.now();
     this.lastActive = now;
     const rttMs = Math.max(0, now - sentAt);
@@ -279,7 +282,11 @@ export class Gate {
       sentAt,
     });
     // A rate refusal says nothing about concurrency: it neither grows nor cuts the window.
-    if (!rateRefusal) this.parts.limit.onSample({ inFlight, rttMs, dropped: capacityRefusal });
+    const sample = { inFlight, outstanding, rttMs, dropped: capacityRefusal, pausedMs: serverDelay };
+    if (!rateRefusal && this.parts.limit.onSample(sample)) {
+      // Read by the retry policy, which decides after this release: the window holds the retry back.
+      outcome.windowAbsorbed = true;
+    }
   }
 
   #pauseRefusal(request: AdmissionRequest, now: number, count = true): RateLimitedError | undefined {
@@ -376,7 +383,10 @@ export class Gate {
     if (this.#pausedUntil > now) wait = this.#pausedUntil - now;
     else if (this.#inFlight >= this.parts.limit.limit) return;
     else wait = this.parts.pacer?.delayUntilToken(now) ?? 0;
-    const at = now + Math.max(1, Math.ceil(wait));
+    // A pacer at rate 0 answers Infinity, which setTimeout turns into 1 ms: a busy loop that
+    // admits nothing. Look again in a second instead; beyond 2³¹ ms setTimeout overflows too.
+    if (!Number.isFinite(wait)) wait = 1000;
+    const at = now + Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(wait)));
     if (this.#timer && this.#timerAt <= at) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
@@ -386,6 +396,8 @@ export class Gate {
     }, at - now);
   }
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Capacity signals for the concurrency window: timeouts and refused or reset connections. */
 function isCapacityError(error: unknown): boolean {

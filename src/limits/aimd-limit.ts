@@ -1,5 +1,6 @@
-// Additive-increase/multiplicative-decrease concurrency limit with TCP's slow start: a new key
-// starts small, doubles its window per round trip while healthy, and backs off on capacity signals.
+// Adaptive concurrency limit with TCP's slow start: a new key starts small and doubles its window
+// per round trip while healthy; a refusal sets the window to what the origin accepted, and the
+// level that was refused is probed again rarely, less often each time it is refused again.
 
 import { InvalidOptionError } from '../errors.js';
 import { type ConcurrencyLimit, type LimitSample, LimitListeners } from './limit.js';
@@ -22,11 +23,13 @@ export interface AimdLimitOptions {
    */
   max?: number;
   /**
-   * Factor applied on a capacity signal: `limit = max(min, floor(limit · backoffRatio))`.
-   * 0.9 (Netflix AIMDLimit's default) because one cut happens per round trip, not per drop.
-   * @default 0.9
+   * Longest wait, in round trips of a full window, before a level the origin refused is tried
+   * again. The wait doubles from one round trip each time a retry of the same level is refused,
+   * so against a fixed capacity the probes (each costs a refusal, and a pause when the refusal
+   * carries Retry-After) become rare; this bounds how late a grown capacity is noticed.
+   * @default 64
    */
-  backoffRatio?: number;
+  maxProbeRounds?: number;
   /**
    * Clock in ms, used only to tell which samples started before the last cut.
    * @default Date.now
@@ -40,7 +43,7 @@ export const aimdLimitDefaults: Readonly<NormalizedAimdLimitOptions> = Object.fr
   initial: 10,
   min: 1,
   max: 1000,
-  backoffRatio: 0.9,
+  maxProbeRounds: 64,
   now: Date.now,
 });
 
@@ -53,41 +56,57 @@ export function normalizeAimdLimitOptions(options: AimdLimitOptions = {}): Norma
   if (!isInteger(o.initial) || o.initial < o.min || o.initial > o.max) {
     throw new InvalidOptionError('initial', `an integer from ${o.min} to ${o.max} (\`min\` to \`max\`)`, o.initial);
   }
-  if (typeof o.backoffRatio !== 'number' || !(o.backoffRatio > 0 && o.backoffRatio < 1)) {
-    throw new InvalidOptionError('backoffRatio', 'a number above 0 and below 1', o.backoffRatio);
+  if (!isInteger(o.maxProbeRounds) || o.maxProbeRounds < 1) {
+    throw new InvalidOptionError('maxProbeRounds', 'an integer from 1 and up', o.maxProbeRounds);
   }
   if (typeof o.now !== 'function') throw new InvalidOptionError('now', 'a function', o.now);
   return o;
 }
 
 export interface AimdLimit extends ConcurrencyLimit {
-  /** True until the first capacity signal; exposed for `stats()`. */
+  /** True while no refusal bounds the window (first contact, or since a refused level was served). */
   readonly inSlowStart: boolean;
 }
 
 /**
  * How the window moves, per sample:
- * - Only a key that uses its window grows (`inFlight · 2 >= limit`, as Netflix AIMDLimit), in
- *   both phases: otherwise serial traffic would inflate an idle key's window and the next burst
- *   would hit the origin with it.
- * - *Slow start* (until the first drop): +1 per healthy sample — a full window returns `limit`
+ * - Only a key that uses its window grows (`inFlight · 2 >= limit`, as Netflix AIMDLimit):
+ *   otherwise serial traffic would inflate an idle key's window for the next burst to hit.
+ * - *Slow start* (no ceiling known): +1 per healthy sample — a full window returns `limit`
  *   samples per round trip, so it doubles per round trip.
- * - *Congestion avoidance* (after): +1 per round trip (+1/limit per healthy sample, TCP Reno).
- *   Netflix grows +1 per sample, but that is doubling per round trip again; against a cut of 10%
- *   at most once per round trip the window would outrun the origin and never settle.
- * - *Decrease* on a drop: `max(min, floor(limit · backoffRatio))`, at most once per round trip.
- *   Requests in flight when the window was cut were sent under the old window, so their drops
- *   (and their successes) are the same burst: a sample whose request started before the last
- *   cut (`now() - rttMs < lastCut`) is ignored. Without this, the tens of 503s from one overload
- *   would compound 0.9ⁿ and collapse the window to `min`.
+ * - *Decrease* on a drop: to `outstanding − 1`, what the origin held when it refused. A fixed
+ *   ratio (Netflix's 0.9) is wrong both ways: after slow start overshot 16 slots it stayed above
+ *   them, and it took 13 cuts to follow a brownout from 32 slots to 8. Evidence also needs no
+ *   once-per-round-trip rule: a drop from a level already cut away (`outstanding − 1 >= limit`)
+ *   changes nothing, and each refusal with fewer outstanding lowers the window to match.
+ * - *Probe*: the refused level, `ceiling`, is tried again after `probeRounds` round trips (+1
+ *   per `limit · probeRounds` healthy samples). Reno's +1 per round trip re-tried it every few
+ *   round trips: 2 % of requests refused against 16 slots, 15 % against 4. Each refused probe
+ *   doubles `probeRounds` (to `maxProbeRounds`). A refusal that paused the key (Retry-After D)
+ *   makes a failed probe cost D of idle key, so the next probe waits `(1 + probeRounds) · D`.
+ * - A probe the origin serves for a full window lifts the ceiling: capacity grew back. The window
+ *   then grows at slow-start speed up to the highest ceiling it had before it shrank (`recall`,
+ *   TCP's ssthresh), not past it: that level cost a refusal (and a pause) to find the first time.
+ * - Successes of requests sent before the last cut were sent under the old window and are
+ *   ignored (`now() - rttMs < lastCut`): they neither grow the window nor prove a ceiling.
  */
 export function createAimdLimit(options?: AimdLimitOptions): AimdLimit {
-  const { initial, min, max, backoffRatio, now } = normalizeAimdLimitOptions(options);
+  const { initial, min, max, maxProbeRounds, now } = normalizeAimdLimitOptions(options);
   const listeners = new LimitListeners();
-  // Fractional, so congestion avoidance can add 1/limit per sample; `limit` is its floor.
+  // Fractional, so probing can add 1/(limit · probeRounds) per sample; `limit` is its floor.
   let window = initial;
   let limit = initial;
-  let inSlowStart = true;
+  /** The level refused at the last cut, one above the window it set; Infinity in slow start. */
+  let ceiling = Infinity;
+  /** The ceiling before the origin last shrank; 0 for none. */
+  let recall = 0;
+  let probeRounds = 1;
+  /** Epoch ms before which the ceiling is not probed. */
+  let probeAt = -Infinity;
+  /** Healthy samples sent at or above the ceiling; a full window of them lifts it. */
+  let servedAtCeiling = 0;
+  /** Healthy samples since the last cut; a full window of them makes the ceiling established. */
+  let servedSinceCut = 0;
   let lastCut = -Infinity;
 
   function set(next: number): void {
@@ -99,25 +118,53 @@ export function createAimdLimit(options?: AimdLimitOptions): AimdLimit {
     listeners.emit(limit);
   }
 
+  function drop(outstanding: number, pausedMs = 0): boolean {
+    const fits = outstanding - 1;
+    if (fits < limit && limit > min) cut(fits, pausedMs);
+    // The others still out fill the window: a retry waits in the gate until one of them ends.
+    return fits >= limit;
+  }
+
+  function cut(fits: number, pausedMs: number): void {
+    const at = now();
+    if (limit >= ceiling) probeRounds = Math.min(maxProbeRounds, probeRounds * 2);
+    const next = Math.max(min, fits);
+    // Refused below a ceiling the window had settled under (a full window served since its cut):
+    // the origin shrank, so remember where it was. Cuts in a row are one burst still converging,
+    // and the levels they pass (slow start's overshoot) were never served.
+    if (next + 1 < ceiling && servedSinceCut >= limit && ceiling !== Infinity) recall = Math.max(recall, ceiling);
+    ceiling = next + 1;
+    if (pausedMs > 0) probeAt = Math.max(probeAt, at + pausedMs * (1 + probeRounds));
+    servedAtCeiling = 0;
+    servedSinceCut = 0;
+    lastCut = at;
+    set(next);
+  }
+
   return {
     get limit() {
       return limit;
     },
     get inSlowStart() {
-      return inSlowStart;
+      return ceiling === Infinity;
     },
-    onSample({ inFlight, rttMs, dropped }: LimitSample) {
+    onSample({ inFlight, outstanding, rttMs, dropped, pausedMs }: LimitSample) {
+      if (dropped) return drop(outstanding, pausedMs);
       const at = now();
-      // `lastCut <= at` guards a wall clock stepped backwards: a cut "in the future" would
-      // otherwise silence every sample until the clock caught up.
-      if (at - rttMs < lastCut && lastCut <= at) return;
-      if (dropped) {
-        inSlowStart = false;
-        lastCut = at;
-        set(Math.floor(limit * backoffRatio));
-      } else if (inFlight * 2 >= limit) {
-        set(window + (inSlowStart ? 1 : 1 / limit));
+      // A wall clock stepped backwards puts the last cut "in the future"; without this check it
+      // would silence every sample (and every probe) until the clock caught up.
+      const steppedBack = lastCut > at;
+      if ((at - rttMs < lastCut && !steppedBack) || inFlight * 2 < limit) return false;
+      servedSinceCut++;
+      if (inFlight >= ceiling && ++servedAtCeiling >= ceiling) {
+        ceiling = recall > ceiling ? recall : Infinity;
+        recall = 0;
+        servedAtCeiling = 0;
+        probeRounds = Math.max(1, probeRounds / 2);
       }
+      if (limit + 1 < ceiling) set(window + 1);
+      else if (at >= probeAt || steppedBack) set(window + 1 / (limit * probeRounds));
+      return false;
     },
     onChange: (listener) => listeners.add(listener),
   };

@@ -24,7 +24,8 @@ export function createStaticLimit(limit: number): StaticLimit {
       listeners.emit(current);
     },
     onSample(_sample: LimitSample) {
-      // A static limit ignores what it observes; that is the point of it.
+      // A static limit ignores what it observes, so it never absorbs a drop: that is the point of it.
+      return false;
     },
     onChange: (listener) => listeners.add(listener),
   };

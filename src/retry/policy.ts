@@ -18,10 +18,18 @@ import { errorCode } from '../engine/transport-error.js';
 import { isQuotaRefusal } from '../ratelimit/quota-refusal.js';
 
 /** What one attempt produced: a response (any status) or a transport error. */
-export type AttemptOutcome =
+export type AttemptOutcome = (
   | { type: 'response'; status: number; headers: HeaderReader }
   /** `sent` is false only when the request provably never left (refused, DNS, connect timeout). */
-  | { type: 'error'; error: unknown; sent: boolean };
+  | { type: 'error'; error: unknown; sent: boolean }
+) & {
+  /**
+   * Set by the key's gate when the attempt ends, before the policy decides: this capacity refusal
+   * (503, 529, a refused or timed-out connection) shrank the key's adaptive window, or an earlier
+   * cut already excludes it. The gate then holds a retry back until the origin has room.
+   */
+  windowAbsorbed?: boolean;
+};
 
 export interface RetryContext {
   /** Retries already made for this request (0 after the first attempt). */
@@ -193,6 +201,10 @@ function decide(config: NormalizedRetryOptions, context: RetryContext): RetryDec
     const delay = server + serverJitter(server, config.random);
     return { retry: true, delay: Math.min(delay, context.remainingMs), source: 'server' };
   }
+  // The gate is the backpressure here: the retry waits in its queue for a slot the window allows,
+  // where a backoff would sleep on while slots free up (a 200 ms tail against 50 ms requests).
+  // First retry only, so a refusal that keeps coming back still backs off and spreads out.
+  if (outcome.windowAbsorbed && context.retries === 0) return { retry: true, delay: 0, source: 'backoff' };
   const delay = backoffDelay(context.retries + 1, config.backoff, config.random, context.previousDelay);
   if (delay > context.remainingMs) return { retry: false, reason: 'deadline' };
   return { retry: true, delay, source: 'backoff' };

@@ -4,6 +4,7 @@ import { Gate, type AdmissionRequest, type GateParts, type Ticket } from '../../
 import { GateEvents } from '../../src/gate/gate-events.js';
 import { createWaiterQueue } from '../../src/gate/waiter-queue.js';
 import { createAimdLimit } from '../../src/limits/aimd-limit.js';
+import type { ConcurrencyLimit, LimitSample } from '../../src/limits/limit.js';
 import { createStaticLimit } from '../../src/limits/static-limit.js';
 import { createRetryBudget } from '../../src/retry/budget.js';
 import type { AttemptOutcome } from '../../src/retry/policy.js';
@@ -28,6 +29,8 @@ function request(overrides: Partial<AdmissionRequest> = {}): AdmissionRequest {
 }
 
 const ok: AttemptOutcome = { type: 'response', status: 200, headers: new Headers() };
+/** A fresh 503 without Retry-After: the gate may mark the object it is given. */
+const unavailable = (): AttemptOutcome => ({ type: 'response', status: 503, headers: new Headers() });
 const throttled = (retryAfter: string): AttemptOutcome => ({
   type: 'response',
   status: 429,
@@ -211,6 +214,60 @@ describe('adaptive window and budget', () => {
     expect(g.stats().limit).toBeLessThan(grown);
   });
 
+  it('cuts the window to what the origin held when it refused: the requests still outstanding', async () => {
+    const g = gate({ limit: createAimdLimit({ initial: 8 }), queue: createWaiterQueue({ maxQueue: 10 }) });
+    const tickets = await Promise.all(Array.from({ length: 6 }, () => g.acquire(request())));
+    tickets[0]!.release(unavailable());
+    // Six were out when the 503 came: the origin held five.
+    expect(g.stats().limit).toBe(5);
+  });
+
+  it('tells the limit what it was refused with: in flight at admission and at the end, and the pause', async () => {
+    const samples: LimitSample[] = [];
+    const limit: ConcurrencyLimit = { limit: 10, onSample: (sample) => (samples.push(sample), false), onChange: () => () => {} };
+    const g = gate({ limit });
+    const first = await g.acquire(request());
+    const second = await g.acquire(request());
+    await vi.advanceTimersByTimeAsync(30);
+    second.release({ type: 'response', status: 503, headers: new Headers({ 'retry-after': '2' }) });
+    first.release(ok);
+    expect(samples).toEqual([
+      { inFlight: 2, outstanding: 2, rttMs: 30, dropped: true, pausedMs: 2000 },
+      { inFlight: 1, outstanding: 1, rttMs: 30, dropped: false, pausedMs: undefined },
+    ]);
+  });
+
+  it('marks a capacity refusal the adaptive window absorbed, so the retry can wait in the gate', async () => {
+    const g = gate({ limit: createAimdLimit({ initial: 4 }) });
+    const [a, b] = await Promise.all([g.acquire(request()), g.acquire(request()), g.acquire(request())]);
+    const refused = unavailable();
+    a!.release(refused); // 3 out: the window goes to 2
+    expect(refused.windowAbsorbed).toBe(true);
+    const reset: AttemptOutcome = { type: 'error', error: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), sent: false };
+    b!.release(reset); // 2 out: the window goes to 1
+    expect(reset.windowAbsorbed).toBe(true);
+  });
+
+  it('does not mark a refusal the window cannot absorb: a static window, or one already at its floor', async () => {
+    const fixed = gate({ limit: createStaticLimit(4) });
+    const refusedFixed = unavailable();
+    (await fixed.acquire(request())).release(refusedFixed);
+    expect(refusedFixed.windowAbsorbed).toBeUndefined();
+
+    const floor = gate({ limit: createAimdLimit({ initial: 1 }) });
+    const refusedAtFloor = unavailable();
+    (await floor.acquire(request())).release(refusedAtFloor);
+    expect(refusedAtFloor.windowAbsorbed).toBeUndefined();
+  });
+
+  it('does not mark a refusal whose retry the cut window would still admit at once', async () => {
+    const g = gate({ limit: createAimdLimit({ initial: 10 }) });
+    const lone = unavailable();
+    (await g.acquire(request())).release(lone);
+    expect(g.stats()).toMatchObject({ limit: 1, inFlight: 0 });
+    expect(lone.windowAbsorbed).toBeUndefined();
+  });
+
   it('does not change the window on a 429, which is about rate', async () => {
     const g = gate({ limit: createAimdLimit({ initial: 4 }) });
     const tickets = await Promise.all(Array.from({ length: 4 }, () => g.acquire(request())));
@@ -237,5 +294,48 @@ describe('ready', () => {
     holder.release(ok);
     await vi.advanceTimersByTimeAsync(0);
     expect(ready).toBe(true);
+  });
+});
+
+describe('timers', () => {
+  it('polls once a second, rather than spinning, while the pacer answers Infinity (rate 0)', async () => {
+    let rate = 0;
+    const g = gate({
+      pacer: {
+        get rate() {
+          return rate;
+        },
+        state: 'test',
+        delayUntilToken: () => (rate === 0 ? Infinity : 0),
+        onSend: () => {},
+        onResponse: () => {},
+      },
+    });
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    const waiter = track(g.acquire(request()));
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(waiter.ticket).toBeUndefined();
+    // One look per second, never Node's 1 ms fallback for an overflowing delay.
+    expect(spy.mock.calls.length).toBeLessThanOrEqual(6);
+    expect(spy.mock.calls.every(([, ms]) => ms === 1000)).toBe(true);
+    rate = 10;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(waiter.ticket).toBeDefined();
+    spy.mockRestore();
+  });
+
+  it('arms no timer beyond setTimeout’s range during a very long pause', async () => {
+    const g = gate();
+    const first = g.acquire(request());
+    const second = g.acquire(request());
+    g.pause(Date.now() + 365 * 24 * 3600 * 1000);
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    const waiter = track(g.acquire(request({ maxWait: Infinity })));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(waiter.ticket).toBeUndefined();
+    expect(spy.mock.calls.every(([, ms]) => (ms as number) <= 2 ** 31 - 1 && (ms as number) > 1000)).toBe(true);
+    spy.mockRestore();
+    g.close();
+    await Promise.allSettled([first, second, waiter]);
   });
 });

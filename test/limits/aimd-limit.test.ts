@@ -1,12 +1,12 @@
-// Tests for the AIMD limit: slow start, additive increase only while the window is used,
-// multiplicative decrease at most once per round trip, bounds, and option validation.
+// Tests for the adaptive limit: slow start, the cut to what the origin held, rare probes of a
+// refused level (rarer behind Retry-After), regrowth to the former ceiling, bounds and options.
 
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
 import { createAimdLimit, type AimdLimitOptions } from '../../src/limits/aimd-limit.js';
 
-/** A limit on a manual clock; `sample` records a request that started `rttMs` before `now`. */
+/** A limit on a manual clock; samples record requests that started `rttMs` before `now`. */
 function setup(options: AimdLimitOptions = {}) {
   let now = 1_000_000;
   const limit = createAimdLimit({ now: () => now, ...options });
@@ -16,10 +16,17 @@ function setup(options: AimdLimitOptions = {}) {
       now += ms;
     },
     healthy(inFlight = limit.limit, rttMs = 100) {
-      limit.onSample({ inFlight, rttMs, dropped: false });
+      return limit.onSample({ inFlight, outstanding: inFlight, rttMs, dropped: false });
     },
-    drop(inFlight = limit.limit, rttMs = 100) {
-      limit.onSample({ inFlight, rttMs, dropped: true });
+    /** A refusal that arrived with `outstanding` requests in flight, itself included. */
+    drop(outstanding = limit.limit, pausedMs?: number) {
+      return limit.onSample({ inFlight: outstanding, outstanding, rttMs: 1, dropped: true, pausedMs });
+    },
+    /** One round trip of a full window: `limit` healthy samples, sent after the last cut. */
+    round() {
+      now += 100;
+      const n = limit.limit;
+      for (let i = 0; i < n; i++) limit.onSample({ inFlight: n, outstanding: n, rttMs: 50, dropped: false });
     },
   };
 }
@@ -33,7 +40,6 @@ describe('slow start', () => {
 
   it('grows by one per healthy sample while the window is used, doubling per round trip', () => {
     const t = setup({ initial: 10 });
-    // One round trip of a full window: 10 samples.
     for (let i = 0; i < 10; i++) t.healthy(10);
     expect(t.limit.limit).toBe(20);
     for (let i = 0; i < 20; i++) t.healthy(20);
@@ -56,94 +62,148 @@ describe('slow start', () => {
   });
 });
 
-describe('congestion avoidance', () => {
-  it('ends slow start at the first drop and cuts to floor(limit × backoffRatio)', () => {
-    const t = setup({ initial: 20, backoffRatio: 0.9 });
-    t.drop();
-    expect(t.limit.limit).toBe(18);
+describe('decrease', () => {
+  it('ends slow start at the first refusal and sets the window to what the origin held', () => {
+    const t = setup({ initial: 10 });
+    for (let i = 0; i < 10; i++) t.healthy(); // 20: slow start overshot a 16-slot origin
+    expect(t.drop(17)).toBe(true);
+    expect(t.limit.limit).toBe(16);
     expect(t.limit.inSlowStart).toBe(false);
   });
 
-  it('then grows by one per round trip: one per `limit` healthy samples', () => {
-    const t = setup({ initial: 20 });
-    t.drop(); // 18
-    t.advance(1000);
-    for (let i = 0; i < 17; i++) t.healthy(18);
-    expect(t.limit.limit).toBe(18);
-    t.healthy(18);
-    expect(t.limit.limit).toBe(19);
-    for (let i = 0; i < 19; i++) t.healthy(19);
-    expect(t.limit.limit).toBe(20);
+  it('follows a burst of refusals down to exactly what the origin held, however large the fall', () => {
+    // 32 in flight when the origin shrank to 8: the 24 refusals arrive one by one.
+    const t = setup({ initial: 32 });
+    for (let outstanding = 32; outstanding > 8; outstanding--) t.drop(outstanding);
+    expect(t.limit.limit).toBe(8);
   });
 
-  it('does not grow while the window is less than half used', () => {
+  it('treats a refusal from a level already cut away as absorbed, without cutting again', () => {
     const t = setup({ initial: 20 });
-    t.drop(); // 18
-    t.advance(1000);
-    for (let i = 0; i < 1000; i++) t.healthy(8);
-    expect(t.limit.limit).toBe(18);
+    t.drop(17); // 16
+    // Sent under the old window: 17 and more were in flight when it was refused.
+    expect(t.drop(19)).toBe(true);
+    expect(t.drop(17)).toBe(true);
+    expect(t.limit.limit).toBe(16);
   });
 
   it('never cuts below min', () => {
-    const t = setup({ initial: 3, min: 2, backoffRatio: 0.5 });
-    t.drop();
+    const t = setup({ initial: 3, min: 2 });
+    t.drop(1);
     expect(t.limit.limit).toBe(2);
-    t.advance(1000);
-    t.drop();
+    t.drop(2);
     expect(t.limit.limit).toBe(2);
   });
 
-  it('always cuts by at least one above min, even with a ratio close to 1', () => {
-    const t = setup({ initial: 5, backoffRatio: 0.99 });
-    t.drop();
-    expect(t.limit.limit).toBe(4);
+  it('reports a refusal as absorbed only while the requests still out fill the window', () => {
+    const t = setup({ initial: 10 });
+    expect(t.drop(6)).toBe(true); // 5 still out, window 5: a retry waits for one of them
+    // A lone request refused: the window is cut, but a retry would be admitted at once, so
+    // only a backoff can space it (a server that refuses everything must not be hammered).
+    const lone = setup({ initial: 10 });
+    expect(lone.drop(1)).toBe(false);
+    expect(lone.limit.limit).toBe(1);
+  });
+
+  it('reports healthy samples as not absorbed', () => {
+    const t = setup();
+    expect(t.healthy()).toBe(false);
   });
 });
 
-describe('once-per-round-trip cut', () => {
-  it('ignores drops from requests that started before the last cut', () => {
-    const t = setup({ initial: 100 });
-    // A burst of 503s: all these requests were in flight together.
-    t.drop(100, 500);
-    expect(t.limit.limit).toBe(90);
-    for (let i = 0; i < 50; i++) {
-      t.advance(5);
-      t.drop(100, 500); // started 500 ms ago, before the cut 5–250 ms ago
-    }
-    expect(t.limit.limit).toBe(90);
+describe('probing a refused level', () => {
+  it('tries the refused level again after one round trip at the window below it', () => {
+    const t = setup({ initial: 20 });
+    t.drop(17); // 16; ceiling 17
+    t.round();
+    expect(t.limit.limit).toBe(17);
   });
 
-  it('cuts again for a drop from a request started after the last cut', () => {
-    const t = setup({ initial: 100 });
-    t.drop(100, 50);
-    expect(t.limit.limit).toBe(90);
-    t.advance(100);
-    t.drop(90, 50); // started 50 ms after the cut: the reduced window still overloads
-    expect(t.limit.limit).toBe(81);
+  it('waits twice as many round trips after each refused probe, up to maxProbeRounds', () => {
+    const t = setup({ initial: 20, maxProbeRounds: 4 });
+    t.drop(17);
+    const roundsToProbe = (): number => {
+      t.drop(17); // the probe is refused: back to 16
+      let rounds = 0;
+      while (t.limit.limit < 17) {
+        t.round();
+        rounds++;
+      }
+      return rounds;
+    };
+    t.round(); // first probe after one round
+    expect([roundsToProbe(), roundsToProbe(), roundsToProbe(), roundsToProbe()]).toEqual([2, 4, 4, 4]);
   });
 
-  it('counts a request that started exactly at the cut as sent under the new window', () => {
-    const t = setup({ initial: 100 });
-    t.drop();
-    t.advance(100);
-    t.drop(90, 100);
-    expect(t.limit.limit).toBe(81);
+  it('does not probe before (1 + probeRounds) × the pause a refusal set, since a failed probe costs that pause', () => {
+    const t = setup({ initial: 20 });
+    t.drop(17, 1000); // 16, and the key paused 1 s
+    for (let i = 0; i < 19; i++) t.round(); // 1.9 s of healthy round trips
+    expect(t.limit.limit).toBe(16);
+    t.round(); // 2 s
+    expect(t.limit.limit).toBe(17);
   });
 
   it('does not grow on healthy samples from requests sent under the old window', () => {
     const t = setup({ initial: 20 });
-    t.drop(20, 10); // 18
+    t.drop(17); // 16
     t.advance(50);
-    for (let i = 0; i < 100; i++) t.healthy(18, 500);
-    expect(t.limit.limit).toBe(18);
+    for (let i = 0; i < 100; i++) t.healthy(16, 500);
+    expect(t.limit.limit).toBe(16);
   });
 
   it('keeps working after the clock steps backwards past the last cut', () => {
-    const t = setup({ initial: 100 });
-    t.drop();
+    const t = setup({ initial: 20 });
+    t.drop(17);
     t.advance(-60_000);
-    t.drop(90, 10);
-    expect(t.limit.limit).toBe(81);
+    for (let i = 0; i < 16; i++) t.healthy(16, 10);
+    expect(t.limit.limit).toBe(17);
+  });
+});
+
+describe('regrowth after the origin recovers', () => {
+  it('lifts the ceiling once a full window is served at it, and searches again at slow-start speed', () => {
+    const t = setup({ initial: 20 });
+    t.drop(9); // 8; ceiling 9
+    t.round(); // probe: 9
+    expect(t.limit.limit).toBe(9);
+    t.round(); // nine served at 9: the ceiling is gone
+    expect(t.limit.inSlowStart).toBe(true);
+    t.round();
+    expect(t.limit.limit).toBeGreaterThanOrEqual(18);
+  });
+
+  it('grows fast back to the ceiling it had before the origin shrank, and probes past it slowly', () => {
+    const t = setup({ initial: 40 });
+    t.drop(33); // 32; ceiling 33
+    t.round(); // 32 served; 33 probed
+    t.drop(33);
+    t.round(); // 32 served again: the window has settled under 33
+    expect(t.limit.limit).toBe(32);
+    for (let outstanding = 32; outstanding > 8; outstanding--) t.drop(outstanding); // shrank to 8
+    t.round(); // probe 9
+    t.round(); // served: lifted
+    let rounds = 0;
+    while (t.limit.limit < 32) {
+      t.round();
+      rounds++;
+    }
+    expect(rounds).toBeLessThanOrEqual(3);
+    // Slow start would have doubled 20 to 40 in that round; past 32 only 33 is probed.
+    expect(t.limit.limit).toBeLessThanOrEqual(33);
+    expect(t.limit.inSlowStart).toBe(false);
+    t.drop(33); // refused again: the origin is back to what it was
+    expect(t.limit.limit).toBe(32);
+  });
+
+  it('does not remember the levels a burst of refusals passed on its way down', () => {
+    // Slow start overshot to 64 against 32 slots; the refusals bring it down, and then the
+    // origin shrinks to 8 before 32 was ever served: there is no former ceiling to go back to.
+    const t = setup({ initial: 64 });
+    for (let outstanding = 64; outstanding > 8; outstanding--) t.drop(outstanding);
+    t.round(); // probe 9
+    t.round(); // served: lifted
+    expect(t.limit.inSlowStart).toBe(true);
   });
 });
 
@@ -152,15 +212,14 @@ describe('onChange', () => {
     const t = setup({ initial: 20 });
     const listener = vi.fn();
     const unsubscribe = t.limit.onChange(listener);
-    t.drop(); // 18
+    t.drop(17); // 16
     t.advance(1000);
-    for (let i = 0; i < 17; i++) t.healthy(18); // fractional growth only
-    expect(listener.mock.calls).toEqual([[18]]);
-    t.healthy(18);
-    expect(listener.mock.calls).toEqual([[18], [19]]);
+    for (let i = 0; i < 15; i++) t.healthy(16); // fractional growth only
+    expect(listener.mock.calls).toEqual([[16]]);
+    t.healthy(16);
+    expect(listener.mock.calls).toEqual([[16], [17]]);
     unsubscribe();
-    t.advance(1000);
-    t.drop();
+    t.drop(10);
     expect(listener).toHaveBeenCalledTimes(2);
   });
 
@@ -174,13 +233,24 @@ describe('onChange', () => {
 });
 
 describe('options', () => {
-  it('defaults to initial 10, min 1, max 1000, backoffRatio 0.9', () => {
+  it('defaults to initial 10, min 1, max 1000, maxProbeRounds 64', () => {
     const t = setup({ initial: undefined });
     expect(t.limit.limit).toBe(10);
     for (let i = 0; i < 5000; i++) t.healthy();
     expect(t.limit.limit).toBe(1000);
-    t.drop();
-    expect(t.limit.limit).toBe(900);
+    t.drop(1);
+    expect(t.limit.limit).toBe(1);
+    // Refused probes double the wait 1, 2, 4, …, 64 round trips, and then it stays at 64.
+    let rounds = 0;
+    for (let probe = 0; probe < 8; probe++) {
+      rounds = 0;
+      while (t.limit.limit < 2) {
+        t.round();
+        rounds++;
+      }
+      t.drop(2);
+    }
+    expect(rounds).toBe(64);
   });
 
   it('validates options eagerly with messages naming the option, expectation and value', () => {
@@ -193,10 +263,9 @@ describe('options', () => {
     );
     expect(() => createAimdLimit({ initial: 2000 })).toThrow(InvalidOptionError);
     expect(() => createAimdLimit({ initial: 1.5 })).toThrow(InvalidOptionError);
-    expect(() => createAimdLimit({ backoffRatio: 1 })).toThrow(
-      'Expected `backoffRatio` to be a number above 0 and below 1, got `1` (number)',
+    expect(() => createAimdLimit({ maxProbeRounds: 0 })).toThrow(
+      'Expected `maxProbeRounds` to be an integer from 1 and up, got `0` (number)',
     );
-    expect(() => createAimdLimit({ backoffRatio: 0 })).toThrow(InvalidOptionError);
     expect(() => createAimdLimit({ now: 5 as never })).toThrow('Expected `now` to be a function, got `5` (number)');
   });
 });
@@ -204,46 +273,48 @@ describe('options', () => {
 describe('properties', () => {
   const sample = fc.record({
     inFlight: fc.integer({ min: 0, max: 2000 }),
+    outstanding: fc.integer({ min: 0, max: 2000 }),
     rttMs: fc.integer({ min: 0, max: 5000 }),
     dropped: fc.boolean(),
+    pausedMs: fc.option(fc.integer({ min: 0, max: 60_000 }), { nil: undefined }),
     advance: fc.integer({ min: 0, max: 1000 }),
   });
 
   it('keeps the limit an integer within [min, max] under any samples', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 50 }),
-        fc.integer({ min: 0, max: 200 }),
-        fc.double({ min: 0.01, max: 0.99, noNaN: true }),
-        fc.array(sample, { maxLength: 300 }),
-        (min, span, backoffRatio, samples) => {
-          const max = min + span;
-          let now = 0;
-          const limit = createAimdLimit({ min, max, initial: min, backoffRatio, now: () => now });
-          for (const s of samples) {
-            now += s.advance;
-            limit.onSample(s);
-            expect(Number.isInteger(limit.limit)).toBe(true);
-            expect(limit.limit).toBeGreaterThanOrEqual(min);
-            expect(limit.limit).toBeLessThanOrEqual(max);
-          }
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 200 }), fc.array(sample, { maxLength: 300 }), (min, span, samples) => {
+        const max = min + span;
+        let now = 0;
+        const limit = createAimdLimit({ min, max, initial: min, now: () => now });
+        for (const s of samples) {
+          now += s.advance;
+          limit.onSample(s);
+          expect(Number.isInteger(limit.limit)).toBe(true);
+          expect(limit.limit).toBeGreaterThanOrEqual(min);
+          expect(limit.limit).toBeLessThanOrEqual(max);
+        }
+      }),
     );
   });
 
-  it('cuts at most once however many drops arrive within one round trip', () => {
+  it('ends a burst of refusals from one full window at what the origin held, whatever their order', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 1000 }), fc.integer({ min: 1, max: 100 }), (initial, drops) => {
-        let now = 10_000;
-        const limit = createAimdLimit({ initial, now: () => now });
-        const rtt = 1000;
-        for (let i = 0; i < drops; i++) {
-          limit.onSample({ inFlight: initial, rttMs: rtt, dropped: true });
-          now += Math.floor(rtt / (drops + 1)); // every request started before the first cut
-        }
-        expect(limit.limit).toBe(Math.max(1, Math.floor(initial * 0.9)));
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 500 }).chain((window) =>
+          fc.tuple(fc.constant(window), fc.integer({ min: 1, max: window - 1 }), fc.integer({ min: 0, max: 1000 })),
+        ),
+        ([window, held, seed]) => {
+          const limit = createAimdLimit({ initial: window, now: () => 0 });
+          // Each refusal leaves, so the next one arrives with one fewer outstanding; which
+          // request it is does not matter, only how many were still out.
+          const outstandings = Array.from({ length: window - held }, (_, i) => window - i);
+          for (let i = 0; i < outstandings.length; i++) {
+            const outstanding = outstandings[i]!;
+            limit.onSample({ inFlight: 1 + ((seed + i) % window), outstanding, rttMs: 1, dropped: true });
+          }
+          expect(limit.limit).toBe(held);
+        },
+      ),
     );
   });
 });

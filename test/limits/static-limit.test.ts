@@ -8,8 +8,8 @@ import { createStaticLimit } from '../../src/limits/static-limit.js';
 describe('createStaticLimit', () => {
   it('keeps its limit whatever samples it receives', () => {
     const limit = createStaticLimit(4);
-    limit.onSample({ inFlight: 4, rttMs: 10, dropped: false });
-    limit.onSample({ inFlight: 4, rttMs: 10_000, dropped: true });
+    expect(limit.onSample({ inFlight: 4, outstanding: 4, rttMs: 10, dropped: false })).toBe(false);
+    expect(limit.onSample({ inFlight: 4, outstanding: 4, rttMs: 10_000, dropped: true })).toBe(false);
     expect(limit.limit).toBe(4);
   });
 

@@ -162,6 +162,26 @@ describe('how long to wait', () => {
     });
     expect(delays).toEqual([50, 100, 200, 400, 500, -1]);
   });
+
+  it('retries at once a capacity refusal the key\'s adaptive window absorbed, leaving the wait to the gate', () => {
+    const halfway = createRetryPolicy({ random: () => 0.5, backoff: { base: 100, max: 1000 } });
+    const absorbed: AttemptOutcome = { ...response(503), windowAbsorbed: true };
+    expect(halfway.decide(context(absorbed))).toEqual({ retry: true, delay: 0, source: 'backoff' });
+    const refused: AttemptOutcome = { type: 'error', error: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), sent: false, windowAbsorbed: true };
+    expect(halfway.decide(context(refused))).toEqual({ retry: true, delay: 0, source: 'backoff' });
+  });
+
+  it('still backs off a refusal absorbed again on a later retry, and one the window did not absorb', () => {
+    const halfway = createRetryPolicy({ random: () => 0.5, backoff: { base: 100, max: 1000 } });
+    const absorbed: AttemptOutcome = { ...response(503), windowAbsorbed: true };
+    expect(halfway.decide(context(absorbed, { retries: 1 }))).toEqual({ retry: true, delay: 100, source: 'backoff' });
+    expect(halfway.decide(context(response(503)))).toEqual({ retry: true, delay: 50, source: 'backoff' });
+  });
+
+  it('lets server time win over an absorbed refusal', () => {
+    const absorbed: AttemptOutcome = { ...response(503, { 'retry-after': '2' }), windowAbsorbed: true };
+    expect(policy.decide(context(absorbed))).toEqual({ retry: true, delay: 2000, source: 'server' });
+  });
 });
 
 describe('caps, not hangs', () => {
