@@ -85,23 +85,25 @@ export class BulkRun<T, B> implements MapRun<T, B> {
       const source = this.source as Partial<AsyncIterable<T> & Iterable<T>>;
       iterator = source[Symbol.asyncIterator]?.() ?? source[Symbol.iterator]!();
       let lastTarget: string | URL | undefined;
-      const { concurrency, bufferSize } = this.options;
+      // Per item, the common case (room, a sync source, a sync toRequest) awaits nothing: a
+      // promise per step per item is garbage a million-item run need not make.
       while (!this.#stop.stopped) {
-        const held = () => this.#inFlight + this.#buffer.size;
-        if (!(await this.#until(() => this.#inFlight < concurrency && held() < bufferSize))) break;
+        if (!this.#hasRoom() && !(await this.#until(this.#hasRoom))) break;
         // The item's key is unknown until it is pulled; the last item's key is the best guess
         // (right for single-origin sources), so capacity is there before the pull, not after.
         if (lastTarget !== undefined && !this.#roomNow(lastTarget)) {
           if ((await this.#keyHasRoom(lastTarget)) === undefined) break;
         }
-        const step = await this.#stop.orStop(iterator.next());
+        const next = iterator.next();
+        const step = isThenable(next) ? await this.#stop.orStop(next) : next;
         if (step === undefined) break;
         if (step.done) {
           exhausted = true;
           break;
         }
         const index = this.#pulled++;
-        const prepared = await this.#prepare(step.value, index);
+        let prepared = this.#prepare(step.value, index);
+        if (isThenable(prepared)) prepared = await prepared;
         if (prepared === undefined) continue;
         lastTarget = prepared.target;
         const room = this.#roomNow(prepared.target) ?? (await this.#keyHasRoom(prepared.target));
@@ -125,14 +127,29 @@ export class BulkRun<T, B> implements MapRun<T, B> {
     this.#buffer.end(failure);
   }
 
-  /** Runs `toRequest`; a throw or a bad spec settles the item as failed (undefined returned). */
-  async #prepare(item: T, index: number): Promise<PreparedRequest | undefined> {
+  /** The run is under `concurrency` and holds fewer than `bufferSize` items. */
+  readonly #hasRoom = (): boolean =>
+    this.#inFlight < this.options.concurrency && this.#inFlight + this.#buffer.size < this.options.bufferSize;
+
+  /**
+   * Runs `toRequest`; a throw or a bad spec settles the item as failed (undefined returned). A
+   * promise only when `toRequest` returned one.
+   */
+  #prepare(item: T, index: number): PreparedRequest | undefined | Promise<PreparedRequest | undefined> {
     try {
-      return prepareRequest(await this.toRequest(item, index));
+      const spec = this.toRequest(item, index);
+      if (!isThenable(spec)) return prepareRequest(spec);
+      return Promise.resolve(spec)
+        .then(prepareRequest)
+        .catch((error: unknown) => this.#failPrepare(item, index, error));
     } catch (error) {
-      this.#settle({ input: item, index, ok: false, error, ms: 0 });
-      return undefined;
+      return this.#failPrepare(item, index, error);
     }
+  }
+
+  #failPrepare(item: T, index: number, error: unknown): undefined {
+    this.#settle({ input: item, index, ok: false, error, ms: 0 });
+    return undefined;
   }
 
   /**
@@ -224,6 +241,10 @@ export class BulkRun<T, B> implements MapRun<T, B> {
     this.#changed = undefined;
     changed?.();
   }
+}
+
+function isThenable<V>(value: V | PromiseLike<V>): value is PromiseLike<V> {
+  return typeof (value as Partial<PromiseLike<V>> | null)?.then === 'function';
 }
 
 /** Lets the source release what it holds (a file, a cursor); a hanging or failing return is ignored. */

@@ -74,6 +74,9 @@ export async function runRequests(plan: RunPlan): Promise<number> {
   }
 
   const run = client.map(requests(), (request) => toFetch(request, plan.headers), {
+    // A fixed --concurrency is the window per origin the user asked for; map's default cap (for
+    // an adaptive window, which grows to 1000 against a fast server) must not lower it.
+    ...(typeof plan.client.limits?.concurrency === 'number' ? { concurrency: Infinity } : {}),
     ordered: plan.ordered,
     failFast: plan.failFast,
     signal: interrupt.signal,

@@ -5,6 +5,7 @@ import { createClient, type SluiceClient } from '../../src/client.js';
 import type { ClientOptions } from '../../src/client-options.js';
 import { mapRequests } from '../../src/bulk/map-requests.js';
 import { BodyTooLargeError } from '../../src/bulk/body-mode.js';
+import { mapDefaults } from '../../src/bulk/map-options.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { sequence } from '../../mocks/sequence.js';
 import { tokenBucket } from '../../mocks/token-bucket.js';
@@ -103,6 +104,39 @@ describe('pulling on capacity', () => {
     const rest = await collect(run);
     expect(rest).toHaveLength(49);
     expect(state.pulled).toBe(50);
+  });
+
+  it("holds at most 128 in flight by default, though the key's window would admit more", async () => {
+    const server = await held();
+    // A window of 300 stands for an adaptive window grown against a fast server (up to 1000).
+    const c = client({ limits: { concurrency: 300 } });
+    const { source, state } = counted(range(200));
+    const run = c.map(source, (i) => `${server.origin}/item/${i}`);
+    const done = collect(run);
+
+    await server.until(() => server.held >= 128);
+    for (let i = 0; i < 5; i++) await nextTurn();
+    expect(state.pulled).toBe(128);
+    expect(mapDefaults.concurrency).toBe(128);
+    expect(run.progress).toMatchObject({ pulled: 128, inFlight: 128 });
+    expect(c.stats(server.origin)).toMatchObject({ inFlight: 128, queued: 0 });
+
+    server.releaseAll();
+    expect(await done).toHaveLength(200);
+  });
+
+  it("leaves the cap to the key's window with concurrency: Infinity", async () => {
+    const server = await held();
+    const c = client({ limits: { concurrency: 150 } });
+    const { source, state } = counted(range(200));
+    const done = collect(c.map(source, (i) => `${server.origin}/item/${i}`, { concurrency: Infinity }));
+
+    await server.until(() => server.held >= 150);
+    for (let i = 0; i < 5; i++) await nextTurn();
+    expect(state.pulled).toBe(150);
+
+    server.releaseAll();
+    expect(await done).toHaveLength(200);
   });
 
   it('does not pull while the key is paused by a 429', async () => {

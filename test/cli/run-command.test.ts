@@ -8,6 +8,7 @@ import { runCli } from '../../src/cli/cli.js';
 import { sequence } from '../../mocks/sequence.js';
 import { startLoopbackServer, type LoopbackServer } from '../../mocks/loopback.js';
 import { memoryIo } from '../helpers/cli-io.js';
+import { startHeldServer } from '../helpers/held-server.js';
 import { records } from '../helpers/run-cli.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -98,6 +99,18 @@ describe('sluice run', () => {
     expect(await runCli(['run', '--fail-fast', '--max-retries', '0', '--concurrency', '1', '-'], io)).toBe(1);
     expect(records(io.out)).toHaveLength(1);
     expect(script.counters.received).toBeLessThan(50);
+  });
+
+  it("keeps a fixed --concurrency above the bulk runner's default cap of 128", async () => {
+    const server = await startHeldServer();
+    cleanup.push(() => server.close());
+    const io = memoryIo(Array.from({ length: 160 }, (_, i) => `${server.origin}/${i}`).join('\n'));
+    const code = runCli(['run', '--concurrency', '150', '-'], io);
+    // Without the flag reaching the runner, this would stop at 128 held.
+    await server.until(() => server.held === 150);
+    server.releaseAll();
+    expect(await code).toBe(0);
+    expect(records(io.out)).toHaveLength(160);
   });
 
   it('stops at a bad stdin line with exit 3, after printing what came before', async () => {
