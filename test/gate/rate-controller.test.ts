@@ -71,6 +71,36 @@ function drive(
   return sent;
 }
 
+/**
+ * Light demand: from `from` to `to` ms, one release at most every `everyMs` (when the controller
+ * and the pause allow), each answered `rttMs` later with `answer`.
+ */
+function offer(
+  c: RateController,
+  from: number,
+  to: number,
+  everyMs: number,
+  answer: (sentAt: number, now: number) => { throttled: boolean; pausedUntil?: number },
+  { rttMs = 2 } = {},
+): void {
+  let pausedUntil = -Infinity;
+  let next = from;
+  const pending: number[] = [];
+  for (let now = from; now <= to; now += 0.5) {
+    while (pending.length > 0 && pending[0]! + rttMs <= now) {
+      const sentAt = pending.shift()!;
+      const info = answer(sentAt, sentAt + rttMs);
+      if (info.pausedUntil !== undefined) pausedUntil = Math.max(pausedUntil, info.pausedUntil);
+      c.onResponse(sentAt + rttMs, { sentAt, ...info });
+    }
+    if (now >= next && now >= pausedUntil && c.delayUntilToken(now) <= 0) {
+      c.onSend(now);
+      pending.push(now);
+      next = now + everyMs;
+    }
+  }
+}
+
 describe('pure pieces', () => {
   it('ramps by doubling every doubling period', () => {
     expect(rampRate(20, 50, 0)).toBe(20);
@@ -122,6 +152,17 @@ describe('pure pieces', () => {
       const outcomes = serve([...paced(0, 100, 60), ...paced(2000, 60, 120)], 40, 6);
       const { low, high } = replayBurstBounds(outcomes, 80);
       expect(high).toBeLessThanOrEqual(low);
+    });
+
+    it('gives an outcome whose round trip was stretched the benefit of its own doubt', () => {
+      const bunched: Outcome[] = [
+        { at: 0, ok: true },
+        { at: 0.1, ok: true },
+        { at: 0.2, ok: true },
+      ];
+      expect(replayBurstBounds(bunched, 1).low).toBeCloseTo(3);
+      // The third answer took a second longer than the others: it may have been decided then.
+      expect(replayBurstBounds([...bunched.slice(0, 2), { at: 0.2, ok: true, slack: 1000 }], 1).low).toBeCloseTo(2);
     });
 
     it('forgives a refusal that a success decided just after it may have overtaken', () => {
@@ -177,6 +218,12 @@ describe('pure pieces', () => {
       expect(d.base).toBeCloseTo(99);
     });
 
+    it('holds at the low end of a pinned range after a throttle while held', () => {
+      const d = paceAfterThrottle({ ranges: [range(97, 101, 100)], consistent: true }, { throttledRate: 100, paced: true, heldTooHigh: true, options });
+      expect(d.held).toBe(true);
+      expect(d.base).toBeCloseTo(0.99 * 97);
+    });
+
     it('never paces above a rate that was just throttled', () => {
       const d = paceAfterThrottle({ ranges: [range(80, 400)], consistent: true }, { throttledRate: 120, paced: true, options });
       expect(d.base).toBeLessThan(120);
@@ -209,6 +256,21 @@ describe('pure pieces', () => {
       const d = paceAfterThrottle({ ranges: [range(1.9, 2)], consistent: true }, { throttledRate: 200, paced: true, options });
       expect(d.base).toBeGreaterThanOrEqual(100);
       expect(d.held).toBe(false);
+    });
+
+    it('after a paced episode that hardly narrowed the range, tests its log-middle but never below half the paced rate', () => {
+      const d = paceAfterThrottle({ ranges: [range(0.1, 65)], consistent: true }, { throttledRate: 47, paced: true, options });
+      expect(d.base).toBeCloseTo(23.5);
+      expect(d.cap).toBeCloseTo(0.99 * 47);
+    });
+
+    it('after a throttle that light demand ran into, paces at what it sent, within the range, without creeping', () => {
+      const d = paceAfterThrottle({ ranges: [range(0.05, 110)], consistent: true }, { throttledRate: 1500, paced: false, demandRate: 50, options });
+      expect(d.base).toBeCloseTo(50);
+      expect(d.cap).toBeCloseTo(50);
+      expect(d.creep).toBe(0);
+      const above = paceAfterThrottle({ ranges: [range(0.05, 110)], consistent: true }, { throttledRate: 1500, paced: false, demandRate: 176, options });
+      expect(above.base).toBeCloseTo(110);
     });
 
     it('does not hold on a fit that explains nothing', () => {
@@ -396,6 +458,93 @@ describe('RateController', () => {
       expect(c.state).toBe('held');
       expect(c.rate).toBeGreaterThan(95);
       expect(c.rate).toBeLessThanOrEqual(100);
+    });
+
+    it('fits a throttle once what was released before it has answered, or once the pause ends', () => {
+      const c = createRateController({}, 0);
+      for (const t of [0, 10, 20, 30]) c.onSend(t);
+      c.onResponse(3, { throttled: false, sentAt: 0 });
+      // The attempt released at 20 is refused first; those released at 10 and 30 are still out.
+      c.onResponse(22, { throttled: true, sentAt: 20, pausedUntil: 1022 });
+      expect(c.estimate).toBeUndefined();
+      c.onResponse(25, { throttled: false, sentAt: 10 });
+      expect(c.estimate).toBeUndefined();
+      c.onResponse(32, { throttled: false, sentAt: 30 });
+      expect(c.estimate).toBeDefined();
+
+      const d = createRateController({}, 0);
+      for (const t of [0, 10, 20]) d.onSend(t);
+      d.onResponse(3, { throttled: false, sentAt: 0 });
+      // The attempt released at 10 never answers (a lost answer must not hold the fit back).
+      d.onResponse(22, { throttled: true, sentAt: 20, pausedUntil: 1022 });
+      expect(d.estimate).toBeUndefined();
+      d.delayUntilToken(1022);
+      expect(d.estimate).toBeDefined();
+    });
+
+    it('creeps only while the pace binds: time when demand limited sending does not count', () => {
+      const light = createRateController({}, 0);
+      const backlogged = createRateController({}, 0);
+      for (const c of [light, backlogged]) drive(c, 0, 900, retryAfterServer());
+      // Both are paused until about 1.3 s; then one is backlogged, the other sends 10/s.
+      const before = light.rate;
+      offer(light, 900, 5000, 100, () => ({ throttled: false }));
+      drive(backlogged, 900, 5000, () => ({ throttled: false }));
+      // The first few sends after the pause still look paced (their lookback spans the pause).
+      expect(light.rate).toBeLessThan(1.01 * before);
+      expect(backlogged.rate).toBeGreaterThan(1.2 * before);
+    });
+
+    it('reopens a cap set by a throttle that light demand ran into, once the pace binds at it for a second without a throttle', () => {
+      const c = createRateController({}, 0);
+      let n = 0;
+      // 100/s of demand against a server without a limit, but for one refusal (the 150th).
+      offer(c, 0, 2000, 10, (_, now) => (++n === 150 ? { throttled: true, pausedUntil: now + 1000 } : { throttled: false }));
+      expect(c.state).toBe('estimated');
+      const capped = c.rate;
+      expect(capped).toBeLessThanOrEqual(c.estimate!.high);
+      // Demand grows: backlogged from here, and never refused again.
+      drive(c, 2000, 3400, () => ({ throttled: false }));
+      expect(c.rate).toBeCloseTo(capped, 5);
+      drive(c, 3400, 6000, () => ({ throttled: false }));
+      expect(c.rate).toBeGreaterThan(2 * capped);
+    });
+
+    it('probes a held rate only after it has bound for probeAfterMs without a throttle, by at most twice itself before reopening', () => {
+      const held = (): RateController => {
+        const c = createRateController({ probeAfterMs: 10_000 }, 0);
+        drive(c, 0, 8000, retryAfterServer());
+        expect(c.state).toBe('held');
+        return c;
+      };
+      // Light demand for 20 s: the hold never bound sending, so it never probes.
+      const light = held();
+      const rate = light.rate;
+      offer(light, 8000, 28_000, 50, () => ({ throttled: false }));
+      expect(light.state).toBe('held');
+      expect(light.rate).toBe(rate);
+
+      // Backlogged, never refused: 10 s of hold, then 2 %/s towards twice the held rate.
+      const probing = held();
+      drive(probing, 8000, 28_000, () => ({ throttled: false }));
+      expect(probing.state).toBe('estimated');
+      expect(probing.rate).toBeGreaterThan(1.05 * rate);
+      expect(probing.rate).toBeLessThan(2 * rate);
+    });
+
+    it('against an unchanged server, a probe of a held rate costs about one throttle per probeAfterMs', () => {
+      const c = createRateController({ probeAfterMs: 10_000 }, 0);
+      drive(c, 0, 20_000, retryAfterServer());
+      let refused = 0;
+      const server = retryAfterServer();
+      drive(c, 20_000, 80_000, (sentAt, now) => {
+        const answer = server(sentAt, now);
+        if (answer.throttled) refused++;
+        return answer;
+      });
+      // Six probes in 60 s, each ended by one throttle (one refit needed a second).
+      expect(refused).toBeGreaterThan(0);
+      expect(refused).toBeLessThanOrEqual(8);
     });
 
     it('is deterministic: the same events give the same rates', () => {

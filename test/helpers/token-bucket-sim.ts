@@ -46,6 +46,43 @@ export interface SimParams {
   seed?: number;
   /** Give up (and report) after this much virtual time. @default 600_000 */
   maxVirtualMs?: number;
+  /**
+   * Spells when a process does not run (garbage collection, a busy event loop, a core shared
+   * with other work), as on a loaded machine: the client's answers and timers wait until its
+   * spell ends (releases bunch, round trips look long), the server's arrivals until its own
+   * ends (decisions bunch). None by default: the network's own jitter only.
+   */
+  stalls?: { client?: StallSpec; server?: StallSpec };
+}
+
+/** Spells of a stalled process: random (gaps exponential around `everyMs`) or listed. */
+export type StallSpec = { everyMs: number; forMs: readonly [number, number] } | { intervals: readonly (readonly [number, number])[] };
+
+/** Stall intervals, sorted, up to `untilMs`; `end(t)` is the end of the spell containing `t`. */
+export function stallSchedule(spec: StallSpec | undefined, untilMs: number, random: () => number): { end(t: number): number | undefined } {
+  const spells: (readonly [number, number])[] = [];
+  if (spec !== undefined && 'intervals' in spec) spells.push(...spec.intervals);
+  else if (spec !== undefined) {
+    for (let t = 0; t < untilMs; ) {
+      const from = t - Math.log(1 - random()) * spec.everyMs;
+      const to = from + spec.forMs[0] + random() * (spec.forMs[1] - spec.forMs[0]);
+      spells.push([from, to]);
+      t = to;
+    }
+  }
+  return {
+    end(t) {
+      let lo = 0;
+      let hi = spells.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (spells[mid]![1] <= t) lo = mid + 1;
+        else hi = mid;
+      }
+      const spell = spells[lo];
+      return spell !== undefined && spell[0] <= t && t < spell[1] ? spell[1] : undefined;
+    },
+  };
 }
 
 export interface SimResult {
@@ -184,6 +221,8 @@ export function runTokenBucketSim(params: SimParams): SimResult {
     }
   };
 
+  const clientStall = stallSchedule(p.stalls?.client, p.maxVirtualMs, mulberry32(p.seed + 0x5eed));
+  const serverStall = stallSchedule(p.stalls?.server, p.maxVirtualMs, mulberry32(p.seed + 0x5eee));
   pump();
   let timedOut = false;
   for (let event = events.pop(); event !== undefined; event = events.pop()) {
@@ -192,10 +231,17 @@ export function runTokenBucketSim(params: SimParams): SimResult {
       timedOut = true;
       break;
     }
+    // A stalled process handles the event when its spell ends (in the order they came).
+    const stalledUntil = (event.kind === 'arrive' ? serverStall : clientStall).end(now);
+    if (stalledUntil !== undefined) {
+      if (event.kind === 'wake' && event.at === wakeAt) wakeAt = stalledUntil;
+      schedule({ ...event, at: stalledUntil } as Unscheduled);
+      continue;
+    }
     if (event.kind === 'arrive') serve(event);
     else if (event.kind === 'respond') respond(event);
     else if (event.at === wakeAt) wakeAt = Infinity;
-    pump();
+    if (clientStall.end(now) === undefined) pump();
   }
 
   const idealMs = idealWallMs(p.requests, p.rate, p.burst);
@@ -215,7 +261,7 @@ export function runTokenBucketSim(params: SimParams): SimResult {
 
 /** The headers a response carries, already parsed, as the header parsers would produce them. */
 function observe(
-  p: Required<Omit<SimParams, 'pacer'>>,
+  p: Required<Omit<SimParams, 'pacer' | 'stalls'>>,
   tokens: number,
   servedAt: number,
   respondAt: number,
@@ -295,4 +341,162 @@ class MinHeap<T> {
     }
     return top;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Closed-loop demand: workers that each send, wait for the answer, think, and send again.
+
+/** One phase of demand: `workers` loops, each thinking `thinkMs` between an answer and its next request. */
+export interface DemandPhase {
+  workers: number;
+  thinkMs: number;
+  forMs: number;
+}
+
+export interface DemandSimParams {
+  phases: readonly DemandPhase[];
+  /** The server's token bucket; `Infinity` for a server without a limit. */
+  rate: number;
+  burst: number;
+  /** Arrival numbers (0-based, in the server's order) refused with `Retry-After: 1` whatever the bucket says. */
+  scriptedRefusals?: readonly number[];
+  pacer: (now: number) => SimPacer;
+  rttMs?: readonly [number, number];
+  seed?: number;
+  /** The pacer's rate is sampled this often. @default 100 */
+  sampleEveryMs?: number;
+}
+
+export interface DemandSample {
+  at: number;
+  rate: number;
+  state: string;
+  /** Attempts sent since the previous sample, per second. */
+  sentPerS: number;
+}
+
+export interface DemandSimResult {
+  samples: DemandSample[];
+  throttled: number;
+  pauses: number;
+  /** Virtual ms at which each phase began. */
+  phaseStarts: number[];
+}
+
+/**
+ * Runs closed-loop demand through the pacer and a shared pause (429s wait out the pause and are
+ * sent again) against a token-bucket server, sampling the pacer's rate. Deterministic.
+ */
+export function runDemandSim(params: DemandSimParams): DemandSimResult {
+  const p = { rttMs: simDefaults.rttMs, seed: 1, sampleEveryMs: 100, scriptedRefusals: [], ...params };
+  const random = mulberry32(p.seed);
+  type Ev =
+    | { at: number; seq: number; kind: 'arrive'; sentAt: number; backMs: number }
+    | { at: number; seq: number; kind: 'respond'; sentAt: number; ok: boolean }
+    | { at: number; seq: number; kind: 'ready' }
+    | { at: number; seq: number; kind: 'wake' }
+    | { at: number; seq: number; kind: 'phase' }
+    | { at: number; seq: number; kind: 'sample' };
+  const events = new MinHeap<Ev>((a, b) => a.at - b.at || a.seq - b.seq);
+  let seq = 0;
+  type UnscheduledEv = Ev extends infer E ? (E extends Ev ? Omit<E, 'seq'> : never) : never;
+  const schedule = (event: UnscheduledEv): void => events.push({ ...event, seq: seq++ } as Ev);
+
+  const phaseStarts: number[] = [];
+  let end = 0;
+  for (const phase of p.phases) {
+    phaseStarts.push(end);
+    end += phase.forMs;
+  }
+  const phaseAt = (t: number): DemandPhase | undefined => p.phases.find((_, i) => t >= phaseStarts[i]! && t < phaseStarts[i]! + p.phases[i]!.forMs);
+
+  const pacer = p.pacer(0);
+  const server = { tokens: p.burst, last: 0, arrivals: 0 };
+  const refusals = new Set(p.scriptedRefusals);
+  /** Workers ready to send (each owns one request at a time); `active` counts workers alive. */
+  let ready = 0;
+  let active = 0;
+  let pausedUntil = 0;
+  let wakeAt = Infinity;
+  let throttled = 0;
+  let pauses = 0;
+  let sentSinceSample = 0;
+  const samples: DemandSample[] = [];
+  let now = 0;
+
+  const spawnTo = (workers: number): void => {
+    while (active < workers) {
+      active++;
+      ready++;
+    }
+  };
+
+  const pump = (): void => {
+    while (ready > 0) {
+      const wait = Math.max(pausedUntil - now, pacer.delayUntilToken(now));
+      if (wait > 0) {
+        if (now + wait < wakeAt) {
+          wakeAt = now + wait;
+          schedule({ at: wakeAt, kind: 'wake' });
+        }
+        return;
+      }
+      ready--;
+      pacer.onSend(now);
+      sentSinceSample++;
+      const rtt = p.rttMs[0] + random() * (p.rttMs[1] - p.rttMs[0]);
+      const out = rtt * (0.3 + 0.4 * random());
+      schedule({ at: now + out, kind: 'arrive', sentAt: now, backMs: rtt - out });
+    }
+  };
+
+  /** A worker whose request ended: it thinks, then sends again, unless its phase ended or shrank. */
+  const finish = (): void => {
+    const phase = phaseAt(now);
+    if (phase === undefined || active > phase.workers) {
+      active--;
+      return;
+    }
+    if (phase.thinkMs > 0) schedule({ at: now + phase.thinkMs, kind: 'ready' });
+    else ready++;
+  };
+
+  spawnTo(p.phases[0]?.workers ?? 0);
+  for (let t = p.sampleEveryMs; t <= end; t += p.sampleEveryMs) schedule({ at: t, kind: 'sample' });
+  phaseStarts.slice(1).forEach((at) => schedule({ at, kind: 'phase' }));
+  pump();
+  for (let event = events.pop(); event !== undefined; event = events.pop()) {
+    now = event.at;
+    if (now > end) break;
+    spawnTo(phaseAt(now)?.workers ?? 0);
+    if (event.kind === 'arrive') {
+      const t = event.at;
+      server.tokens = Math.min(p.burst, server.tokens + (p.rate * (t - server.last)) / 1000);
+      server.last = t;
+      const scripted = refusals.has(server.arrivals++);
+      const ok = !scripted && server.tokens >= 1;
+      if (ok) server.tokens -= 1;
+      schedule({ at: t + event.backMs, kind: 'respond', sentAt: event.sentAt, ok });
+    } else if (event.kind === 'respond') {
+      if (event.ok) {
+        pacer.onResponse(now, { throttled: false, sentAt: event.sentAt });
+        finish();
+      } else {
+        throttled++;
+        if (pausedUntil <= now) pauses++;
+        pausedUntil = Math.max(pausedUntil, now + 1000);
+        pacer.onResponse(now, { throttled: true, pausedUntil, sentAt: event.sentAt });
+        ready++;
+      }
+    } else if (event.kind === 'ready') {
+      ready++;
+    } else if (event.kind === 'wake') {
+      if (event.at === wakeAt) wakeAt = Infinity;
+    } else if (event.kind === 'sample') {
+      samples.push({ at: now, rate: pacer.rate, state: pacer.state, sentPerS: (sentSinceSample * 1000) / p.sampleEveryMs });
+      sentSinceSample = 0;
+    }
+    pump();
+  }
+  return { samples, throttled, pauses, phaseStarts };
 }
