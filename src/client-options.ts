@@ -70,7 +70,8 @@ export interface ClientOptions {
 export interface LimitOptions {
   /**
    * In-flight requests per key: `'adaptive'` starts at 10 and grows while responses are
-   * healthy (slow start, then AIMD on 503s, timeouts and refused connections); a number fixes it.
+   * healthy (slow start); on a 503, timeout or refused connection it drops to what the origin
+   * was holding and probes that level again only rarely. A number fixes it.
    * @default 'adaptive'
    */
   concurrency?: 'adaptive' | number;
