@@ -5,6 +5,7 @@ import { vi } from 'vitest';
 import type { ClientOptions } from '../../src/client-options.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { AttemptResult } from '../../src/engine/attempt-loop.js';
+import { mulberry32 } from './token-bucket-sim.js';
 
 export interface ConcurrencySimParams {
   /** N: requests, all submitted at t = 0. */
@@ -45,28 +46,16 @@ export interface ConcurrencySimResult {
   limits: [number, number][];
 }
 
-/** mulberry32: small, seeded, good enough to draw round trips and jitter. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleepVirtual = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Runs one burst; the caller must have enabled fake timers. */
 export async function runConcurrencySim(params: ConcurrencySimParams): Promise<ConcurrencySimResult> {
   const { requests, latencyMs } = params;
   const [rttLo, rttHi] = params.rttMs ?? [0.2, 2];
-  const random = seeded(params.seed ?? 1);
+  const random = mulberry32(params.seed ?? 1);
   const slots = typeof params.slots === 'function' ? params.slots : () => params.slots as number;
   const t0 = Date.now();
-  const engine = createEngine({ ...params.client, retry: { ...(params.client?.retry as object), random: seeded((params.seed ?? 1) + 7) } });
+  const engine = createEngine({ ...params.client, retry: { ...(params.client?.retry as object), random: mulberry32((params.seed ?? 1) + 7) } });
   const limits: [number, number][] = [];
   engine.on('limit', ({ limit }) => limits.push([Date.now() - t0, limit]));
   let inFlight = 0;
