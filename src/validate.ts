@@ -21,6 +21,11 @@ export function expectInteger(name: string, value: unknown, min = 0, max = Infin
   return value;
 }
 
+export function expectBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidOptionError(name, 'a boolean', value);
+  return value;
+}
+
 export function expectOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !allowed.includes(value as T)) {
     throw new InvalidOptionError(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);

@@ -2,7 +2,7 @@
 // validation, so a bad option fails when the run is created rather than halfway through it.
 
 import { InvalidOptionError } from '../errors.js';
-import { expectInteger, expectKnownKeys, expectObject, expectOneOf } from '../validate.js';
+import { expectBoolean, expectInteger, expectKnownKeys, expectObject, expectOneOf } from '../validate.js';
 import { bodyModes, type BodyMode } from './body-mode.js';
 
 export interface MapOptions {
@@ -113,9 +113,4 @@ function normalizeBody(body: unknown): BodyMode {
     throw new InvalidOptionError('body', "one of 'text', 'json', 'bytes', false or a function", body);
   }
   return expectOneOf('body', body, bodyModes);
-}
-
-function expectBoolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new InvalidOptionError(name, 'a boolean', value);
-  return value;
 }

@@ -1,7 +1,7 @@
 // One gate per key, created on first use and evicted once idle, so memory follows the keys in
 // use rather than every origin the process ever called.
 
-import { Gate, type GateParts } from './gate.js';
+import { Gate, type GateBuckets, type GateParts } from './gate.js';
 
 export interface GateRegistryOptions {
   /** Builds the parts of a new key's gate (fresh limit, pacer, queue, budget). */
@@ -19,11 +19,12 @@ export class GateRegistry {
     this.#lastSweep = options.now();
   }
 
-  get(key: string): Gate {
+  /** The gate of `key`, created on first use; `buckets` places a new gate among its base key's buckets. */
+  get(key: string, buckets?: () => GateBuckets): Gate {
     let gate = this.#gates.get(key);
     if (gate === undefined) {
       this.#sweep();
-      gate = new Gate(key, this.options.makeParts());
+      gate = new Gate(key, this.options.makeParts(), buckets?.());
       this.#gates.set(key, gate);
     }
     return gate;

@@ -15,6 +15,7 @@ import { isQuotaRefusal } from '../ratelimit/quota-refusal.js';
 import type { RetryBudget } from '../retry/budget.js';
 import { type AttemptOutcome, serverDelayOf } from '../retry/policy.js';
 import { errorCode } from '../engine/transport-error.js';
+import type { BucketRoutes } from './bucket-routes.js';
 import type { GateEvents } from './gate-events.js';
 import type { WaiterHandle, WaiterQueue } from './waiter-queue.js';
 
@@ -54,6 +55,23 @@ export interface AdmissionRequest extends RequestFacts {
   deadline: number;
   /** Longest pause this request will wait through (maxRetryAfter). */
   maxWait: number;
+  /** The request's route (`routeOf`), so the bucket a response names can be learned for it. */
+  route?: string | undefined;
+}
+
+/**
+ * Where a gate stands among the bucket gates of one base key. A response that names a bucket
+ * (`x-ratelimit-resource`, `X-RateLimit-Bucket`, IETF `pk`) teaches that bucket's gate — its
+ * pause, pace and quota — whichever gate admitted it, and the route is remembered so the next
+ * request on it goes to that bucket's gate.
+ */
+export interface GateBuckets {
+  baseKey: string;
+  /** This gate's bucket; `undefined` for the base key's own gate. */
+  bucket: string | undefined;
+  routes: BucketRoutes;
+  /** The gate of `bucket` under the same base key, created on first use. */
+  gateOf(bucket: string): Gate;
 }
 
 /** Admission to send one attempt; `release` must be called exactly once when it ends. */
@@ -117,6 +135,7 @@ export class Gate {
   constructor(
     readonly key: string,
     readonly parts: GateParts,
+    readonly buckets?: GateBuckets,
   ) {
     this.lastActive = parts.now();
     parts.limit.onChange((limit) => {
@@ -161,7 +180,7 @@ export class Gate {
     if (this.#closed) return Promise.reject(new ClientClosedError(request));
     const now = this.parts.now();
     this.lastActive = now;
-    if (this.open) return Promise.resolve(this.#admit(now));
+    if (this.open) return Promise.resolve(this.#admit(now, request.route));
     const refusal = this.#pauseRefusal(request, now);
     if (refusal) return Promise.reject(refusal);
     return this.#enqueue(request);
@@ -231,7 +250,7 @@ export class Gate {
     for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(new ClientClosedError());
   }
 
-  #admit(now: number): Ticket {
+  #admit(now: number, route: string | undefined): Ticket {
     this.#inFlight++;
     this.counters.sent++;
     this.parts.pacer?.onSend(now);
@@ -243,7 +262,7 @@ export class Gate {
         if (released) return;
         released = true;
         const outstanding = this.#inFlight--;
-        if (outcome?.type === 'response') this.#learn(outcome, sentAt, inFlight, outstanding);
+        if (outcome?.type === 'response') this.#learn(outcome, sentAt, inFlight, outstanding, route);
         else {
           const now = this.parts.now();
           this.parts.pacer?.onNoResponse?.(now);
@@ -258,27 +277,36 @@ export class Gate {
   }
 
   /** Turns one response into the key's state: pause, pacing, window, counters. */
-  #learn(outcome: Extract<AttemptOutcome, { type: 'response' }>, sentAt: number, inFlight: number, outstanding: number): void {
+  #learn(
+    outcome: Extract<AttemptOutcome, { type: 'response' }>,
+    sentAt: number,
+    inFlight: number,
+    outstanding: number,
+    route: string | undefined,
+  ): void {
     const now = this.parts.now();
     this.lastActive = now;
     const rttMs = Math.max(0, now - sentAt);
     const { status, headers } = outcome;
     const rateLimit = parseRateLimitHeaders(headers, now);
-    if (rateLimit?.remaining !== undefined) this.#remaining = rateLimit.remaining;
+    // What is about rate (quota, pace, a 429's pause) belongs to the bucket the server named;
+    // what is about capacity (503s, the window) stays with the gate that sent the request.
+    const rated = this.#bucketGate(rateLimit?.bucket, route, now);
+    if (rateLimit?.remaining !== undefined) rated.#remaining = rateLimit.remaining;
     // 429 and a quota 403 are about rate; 503 and 529 ("overloaded") about capacity.
     const rateRefusal = status === 429 || isQuotaRefusal(status, headers, now);
     const capacityRefusal = status === 503 || status === 529;
-    if (rateRefusal) this.counters.throttled++;
+    if (rateRefusal) rated.counters.throttled++;
     if (capacityRefusal) this.counters.unavailable++;
     const serverDelay = rateRefusal || capacityRefusal ? serverDelayOf(headers, now) : undefined;
-    if (serverDelay !== undefined) this.pause(now + serverDelay, status);
+    if (serverDelay !== undefined) (rateRefusal ? rated : this).pause(now + serverDelay, status);
     // Only rate refusals teach the pacer: a 503 (even with Retry-After) is a capacity signal, and
     // read as a rate it capped a recovering origin at its brownout pace (bench scenario 5).
     const throttled = rateRefusal;
-    this.parts.pacer?.onResponse(now, {
+    rated.parts.pacer?.onResponse(now, {
       throttled,
       rateLimit,
-      pausedUntil: this.#pausedUntil > now ? this.#pausedUntil : undefined,
+      pausedUntil: rated.#pausedUntil > now ? rated.#pausedUntil : undefined,
       sentAt,
     });
     // A rate refusal says nothing about concurrency: it neither grows nor cuts the window.
@@ -287,6 +315,17 @@ export class Gate {
       // Read by the retry policy, which decides after this release: the window holds the retry back.
       outcome.windowAbsorbed = true;
     }
+  }
+
+  /** The gate that learns what a response says about rate: the named bucket's, else this one. */
+  #bucketGate(bucket: string | undefined, route: string | undefined, now: number): Gate {
+    if (bucket === undefined || this.buckets === undefined) return this;
+    const { baseKey, routes } = this.buckets;
+    if (route !== undefined) routes.learn(baseKey, route, bucket);
+    if (bucket === this.buckets.bucket) return this;
+    const gate = this.buckets.gateOf(bucket);
+    gate.lastActive = now;
+    return gate;
   }
 
   #pauseRefusal(request: AdmissionRequest, now: number, count = true): RateLimitedError | undefined {
@@ -361,7 +400,7 @@ export class Gate {
       if ((pacer?.delayUntilToken(now) ?? 0) > 0) break;
       const waiter = queue.shift()!;
       waiter.cleanup();
-      waiter.resolve(this.#admit(now));
+      waiter.resolve(this.#admit(now, waiter.request.route));
     }
     if (this.#readyWaiters.length > 0 && this.open) for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
     this.#schedule();

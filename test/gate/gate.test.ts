@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClientClosedError, LoadShedError, QueueFullError, QueueTimeoutError, RateLimitedError } from '../../src/errors.js';
-import { Gate, type AdmissionRequest, type GateParts, type Ticket } from '../../src/gate/gate.js';
+import { BucketRoutes, bucketKey } from '../../src/gate/bucket-routes.js';
+import { Gate, type AdmissionRequest, type GateBuckets, type GateParts, type Ticket } from '../../src/gate/gate.js';
 import { GateEvents } from '../../src/gate/gate-events.js';
 import { createWaiterQueue } from '../../src/gate/waiter-queue.js';
 import { createAimdLimit } from '../../src/limits/aimd-limit.js';
@@ -11,8 +12,8 @@ import type { AttemptOutcome } from '../../src/retry/policy.js';
 
 const start = Date.UTC(2026, 10, 29, 12, 0, 0);
 
-function gate(overrides: Partial<GateParts> = {}): Gate {
-  return new Gate('http://api.test', {
+function gate(overrides: Partial<GateParts> = {}, key = 'http://api.test', buckets?: GateBuckets): Gate {
+  return new Gate(key, {
     limit: createStaticLimit(2),
     pacer: undefined,
     queue: createWaiterQueue({ maxQueue: 5 }),
@@ -21,7 +22,7 @@ function gate(overrides: Partial<GateParts> = {}): Gate {
     now: Date.now,
     events: new GateEvents(),
     ...overrides,
-  });
+  }, buckets);
 }
 
 function request(overrides: Partial<AdmissionRequest> = {}): AdmissionRequest {
@@ -337,5 +338,80 @@ describe('timers', () => {
     spy.mockRestore();
     g.close();
     await Promise.allSettled([first, second, waiter]);
+  });
+});
+
+describe('bucket hints', () => {
+  /** A base gate and its bucket gates, wired as the engine wires them. */
+  function bucketed() {
+    const routes = new BucketRoutes();
+    const gates = new Map<string, Gate>();
+    const gateOf = (bucket?: string): Gate => {
+      const key = bucket === undefined ? 'base' : bucketKey('base', bucket);
+      let g = gates.get(key);
+      if (g === undefined) {
+        g = gate({}, key, { baseKey: 'base', bucket, routes, gateOf });
+        gates.set(key, g);
+      }
+      return g;
+    };
+    return { routes, gateOf };
+  }
+  const githubSearch429 = (): AttemptOutcome => ({
+    type: 'response',
+    status: 429,
+    headers: new Headers({
+      'retry-after': '30',
+      'x-ratelimit-limit': '30',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-resource': 'search',
+    }),
+  });
+
+  it('a 429 that names a bucket pauses that bucket, not the other traffic of the origin', async () => {
+    const { routes, gateOf } = bucketed();
+    const base = gateOf();
+    const ticket = await base.acquire(request({ route: 'GET /search/issues' }));
+    ticket.release(githubSearch429());
+    const search = gateOf('search');
+    expect(search.stats().pausedUntil).toBe(Date.now() + 30_000);
+    expect(search.stats().counters.throttled).toBe(1);
+    expect(search.stats().remaining).toBe(0);
+    expect(base.stats().pausedUntil).toBeUndefined();
+    expect(base.stats().counters.throttled).toBe(0);
+    // The route is now known: its next request goes to the search gate and waits there.
+    expect(routes.keyFor('base', 'GET /search/issues')).toBe(bucketKey('base', 'search'));
+    // Other routes of the origin go on at once.
+    const other = track(base.acquire(request({ route: 'GET /user' })));
+    await Promise.resolve();
+    expect(other.ticket).toBeDefined();
+    const waitingSearch = track(search.acquire(request({ route: 'GET /search/issues' })));
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(waitingSearch.ticket).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1_001);
+    expect(waitingSearch.ticket).toBeDefined();
+  });
+
+  it('a 503 stays with the gate that sent the request: capacity is the origin’s', async () => {
+    const { gateOf } = bucketed();
+    const base = gateOf();
+    const ticket = await base.acquire(request({ route: 'GET /search/issues' }));
+    ticket.release({
+      type: 'response',
+      status: 503,
+      headers: new Headers({ 'retry-after': '5', 'x-ratelimit-remaining': '10', 'x-ratelimit-resource': 'search' }),
+    });
+    expect(base.stats().pausedUntil).toBe(Date.now() + 5_000);
+    expect(base.stats().counters.unavailable).toBe(1);
+    expect(gateOf('search').stats().pausedUntil).toBeUndefined();
+    expect(gateOf('search').stats().remaining).toBe(10);
+  });
+
+  it('without bucket wiring a hint changes nothing', async () => {
+    const g = gate();
+    const ticket = await g.acquire(request({ route: 'GET /search/issues' }));
+    ticket.release(githubSearch429());
+    expect(g.stats().pausedUntil).toBe(Date.now() + 30_000);
+    expect(g.stats().counters.throttled).toBe(1);
   });
 });
