@@ -4,7 +4,7 @@
 import type { Dispatcher } from 'undici';
 import { InvalidOptionError } from './errors.js';
 import { normalizeRetryOptions, retryDefaults, retryPolicyFrom, type RetryOptions, type RetryPolicy } from './retry/policy.js';
-import { expectFunction, expectInteger, expectKnownKeys, expectNumber, expectObject, expectOneOf } from './validate.js';
+import { expectBoolean, expectFunction, expectInteger, expectKnownKeys, expectNumber, expectObject, expectOneOf } from './validate.js';
 import { overflowPolicies, type OverflowPolicy } from './gate/waiter-queue.js';
 import { normalizeRetryBudgetOptions, type RetryBudgetOptions } from './retry/budget.js';
 
@@ -59,6 +59,14 @@ export interface ClientOptions {
    */
   key?: (url: URL) => string;
   /**
+   * Split a key by the rate-limit bucket its responses name (GitHub's `x-ratelimit-resource`,
+   * Discord's `X-RateLimit-Bucket`, the IETF `pk`): a route the server put in a bucket gets
+   * that bucket's own pause, pace and quota, so a spent `search` quota does not hold up `core`.
+   * Routes are method + path with identifier segments folded (`GET /users/:id`).
+   * @default true
+   */
+  buckets?: boolean;
+  /**
    * ms after which an idle key's gate (and what it learned) is dropped.
    * @default 60000
    */
@@ -109,6 +117,7 @@ export const clientDefaults = {
   limits: { concurrency: 'adaptive', maxQueue: 10_000, overflow: 'reject', queueTimeout: Infinity },
   rate: 'adaptive',
   idleTimeout: 60_000,
+  buckets: true,
 } as const;
 
 export interface NormalizedClientOptions {
@@ -122,6 +131,7 @@ export interface NormalizedClientOptions {
   rate: 'adaptive' | number | false;
   budget: Required<RetryBudgetOptions> | false;
   key: (url: URL) => string;
+  buckets: boolean;
   idleTimeout: number;
   now: () => number;
 }
@@ -135,6 +145,7 @@ const clientKeys = [
   'rate',
   'budget',
   'key',
+  'buckets',
   'idleTimeout',
   'now',
 ] as const;
@@ -156,6 +167,7 @@ export function normalizeClientOptions(input: ClientOptions = {}): NormalizedCli
     rate: normalizeRate(options.rate),
     budget: options.budget === false ? false : normalizeRetryBudgetOptions({ now, ...expectObject('budget', options.budget ?? {}) }),
     key: options.key === undefined ? (url) => url.origin : expectFunction('key', options.key),
+    buckets: expectBoolean('buckets', options.buckets ?? clientDefaults.buckets),
     idleTimeout: expectNumber('idleTimeout', options.idleTimeout ?? clientDefaults.idleTimeout, 1),
     now,
   };

@@ -4,6 +4,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { ClientOptions, RequestOptions } from './client-options.js';
 import { createEngine, type Engine } from './engine/engine.js';
+import { alwaysReplayable, FixedBody } from './engine/request-body.js';
 import { toFetchRequest } from './fetch/fetch-request.js';
 import { fetchTransport } from './fetch/fetch-transport.js';
 import type { GateStats } from './gate/gate.js';
@@ -42,25 +43,28 @@ export function createClient(options: ClientOptions = {}): SluiceClient {
   const dispatcher: Dispatcher = engine.config.dispatcher ?? ownAgent!;
   let closing: Promise<void> | undefined;
 
-  async function sluiceFetch(input: string | URL | Request, init: SluiceRequestInit = {}): Promise<Response> {
-    const { retry, timeout, priority, key, ...fetchInit } = init;
-    const request = toFetchRequest(input, fetchInit as Record<string, unknown>, engine.config.maxReplayBytes);
-    request.signal?.throwIfAborted();
+  function sluiceFetch(input: string | URL | Request, init?: SluiceRequestInit): Promise<Response> {
+    let request;
     try {
-      return await engine.run(
-        {
-          url: request.url,
-          method: request.method,
-          idempotencyKey: request.headers.has('idempotency-key'),
-          replayable: () => request.body.replayable,
-          signal: request.signal,
-          options: { retry, timeout, priority, key },
-        },
-        fetchTransport(request, (fetchInit as { dispatcher?: Dispatcher }).dispatcher ?? dispatcher),
-      );
-    } finally {
-      request.body.dispose();
+      request = toFetchRequest(input, init as Record<string, unknown> | undefined, engine.config.maxReplayBytes);
+      request.signal?.throwIfAborted();
+    } catch (error) {
+      return Promise.reject(error);
     }
+    const body = request.body;
+    const response = engine.run(
+      {
+        url: request.url,
+        method: request.method,
+        idempotencyKey: request.headers?.has('idempotency-key') ?? false,
+        replayable: body instanceof FixedBody ? alwaysReplayable : () => body.replayable,
+        signal: request.signal,
+        options: request.options,
+      },
+      fetchTransport(request, (request.rest as { dispatcher?: Dispatcher }).dispatcher ?? dispatcher),
+    );
+    // Only a stream body holds anything to release (a source never read); others skip the chain.
+    return body.streaming ? response.finally(() => body.dispose()) : response;
   }
 
   const client: SluiceClient = {

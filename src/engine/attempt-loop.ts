@@ -3,8 +3,9 @@
 
 import pRetry, { AbortError } from 'p-retry';
 import { RetryBudgetExhaustedError, TimeoutError, type RequestFacts } from '../errors.js';
+import { routeOf } from '../gate/bucket-routes.js';
 import type { AttemptOutcome, RetryDecision, RetryPolicy } from '../retry/policy.js';
-import { anySignal, sleep, timeoutSignal } from './sleep.js';
+import { Deadline, neverAborted, sleep } from './sleep.js';
 
 /** What one attempt produced, as the adapter's transport reports it. */
 export interface AttemptResult<R> {
@@ -15,7 +16,11 @@ export interface AttemptResult<R> {
   discard?(): Promise<void>;
 }
 
-/** Sends one attempt. Any response or transport failure resolves as an outcome; it rejects only when `signal` aborts. */
+/**
+ * Sends one attempt. Any response or transport failure resolves as an outcome; it rejects only
+ * when `signal` aborts. `signal` is `neverAborted` when nothing can abort the attempt: the
+ * transport then need not (and should not) listen to it.
+ */
 export type SendAttempt<R> = (signal: AbortSignal, attempt: number) => Promise<AttemptResult<R>>;
 
 export interface RetryEvent {
@@ -26,10 +31,28 @@ export interface RetryEvent {
   outcome: AttemptOutcome;
 }
 
-/** Where the gate plugs in: every attempt is admitted before it is sent and released after. */
+/** What the gate is told about a request asking to send an attempt. */
+export interface AdmissionRequest extends RequestFacts {
+  /** Aborts the wait; the request's signal (the caller's, or its total deadline). */
+  signal?: AbortSignal | undefined;
+  /** Higher is served sooner. */
+  priority: number;
+  /** Epoch ms by which the request must be admitted (its total deadline); Infinity for none. */
+  deadline: number;
+  /** Longest pause this request will wait through (maxRetryAfter). */
+  maxWait: number;
+}
+
+/** Admission to send one attempt; `release` must be called exactly once when it ends. */
+export interface AdmissionTicket {
+  /** `undefined` when the attempt was abandoned (abort) and taught nothing. */
+  release(outcome: AttemptOutcome | undefined): void;
+}
+
+/** Where the gate plugs in (a `Gate` is one): every attempt is admitted before it is sent and released after. */
 export interface Admission {
   /** Waits until the attempt may be sent; rejects with a typed refusal or the abort reason. */
-  acquire(signal: AbortSignal, deadline: number): Promise<{ release(outcome: AttemptOutcome | undefined): void }>;
+  acquire(request: AdmissionRequest): Promise<AdmissionTicket>;
   /** Takes one retry from the budget; false when retries are not affordable now. */
   tryRetry(): boolean;
 }
@@ -52,6 +75,12 @@ export interface AttemptPlan extends RequestFacts {
   onRetry?: ((event: RetryEvent) => void) | undefined;
   /** The key's gate; absent means attempts are sent at once. */
   admission?: Admission | undefined;
+  /** Admission priority (higher is served sooner). @default 0 */
+  priority?: number | undefined;
+  /** Longest pause the request waits through for admission. @default Infinity */
+  maxWait?: number | undefined;
+  /** Where the request's route is read from, only when a response names a rate-limit bucket. */
+  route?: { readonly method: string; readonly url: URL } | undefined;
 }
 
 /** A retry was decided; thrown inside p-retry so it runs the wait and the next attempt. */
@@ -68,25 +97,155 @@ class RetryRequested<R> extends Error {
  * Runs attempts until one is final and returns its value (the response), or throws the final
  * error: the transport's error, the caller's abort reason, or a `TimeoutError`.
  */
-export async function runAttempts<R>(plan: AttemptPlan, send: SendAttempt<R>): Promise<R> {
-  const facts = { method: plan.method, origin: plan.origin };
-  const total = timeoutSignal(plan.totalTimeout, () => new TimeoutError(plan.totalTimeout, 'total', facts));
-  const signal = anySignal(plan.signal, total.signal);
-  const deadline = plan.now() + plan.totalTimeout;
-  let retries = 0;
-  let previousDelay = 0;
+export function runAttempts<R>(plan: AttemptPlan, send: SendAttempt<R>): Promise<R> {
+  return new AttemptLoop(plan, send).start();
+}
 
-  const attempt = async (attemptNumber: number): Promise<R> => {
-    const result = await attemptOnce(plan, send, signal, deadline, attemptNumber);
+/**
+ * One logical request's state. It is also the `AdmissionRequest` the gate holds while the
+ * request waits, so a queued request costs this object, the gate's waiter and the caller's
+ * promise — the loop's async frames only exist once it is admitted.
+ *
+ * The healthy path does not enter p-retry: the first attempt is sent directly, and only when it
+ * is not final (a retry is decided, it failed, or admission was refused) does p-retry take over,
+ * seeded with that first attempt's failure, to drive the waits and every further attempt. So an
+ * outcome reaches the caller through exactly the p-retry path it always did, and a request that
+ * succeeds at once pays for neither p-retry's frames nor a controller it does not need.
+ */
+class AttemptLoop<R> implements AdmissionRequest {
+  readonly method: string;
+  readonly origin: string | undefined;
+  readonly priority: number;
+  readonly maxWait: number;
+  readonly deadline: number;
+  /** The caller's signal, or with a total timeout one that also aborts at the deadline; none when nothing can abort. */
+  readonly signal: AbortSignal | undefined;
+  readonly #plan: AttemptPlan;
+  readonly #send: SendAttempt<R>;
+  readonly #total: Deadline | undefined;
+  #retries = 0;
+  #previousDelay = 0;
+
+  constructor(plan: AttemptPlan, send: SendAttempt<R>) {
+    this.method = plan.method;
+    this.origin = plan.origin;
+    this.priority = plan.priority ?? 0;
+    this.maxWait = plan.maxWait ?? Infinity;
+    this.#plan = plan;
+    this.#send = send;
+    const total = plan.totalTimeout;
+    this.deadline = plan.now() + total;
+    if (Number.isFinite(total)) {
+      this.#total = new Deadline(plan.signal, total, () => new TimeoutError(total, 'total', this.#facts()));
+      this.signal = this.#total.signal;
+    } else {
+      this.signal = plan.signal;
+    }
+  }
+
+  /** For the gate: read only when a response names a bucket, so the URL is not built before. */
+  get route(): string | undefined {
+    const source = this.#plan.route;
+    return source === undefined ? undefined : routeOf(source.method, source.url);
+  }
+
+  start(): Promise<R> {
+    return this.#attempt(1);
+  }
+
+  /**
+   * One attempt: admission, send, release, and the policy's verdict. Later attempts are
+   * p-retry's: they return the value when final and otherwise throw what p-retry reads. The first
+   * is called directly and, when it is not final, hands over to p-retry itself.
+   *
+   * One async frame per attempt, on purpose: a queued request waits in the `await` of `acquire`,
+   * and this frame and the loop's object are all it holds meanwhile.
+   */
+  async #attempt(attemptNumber: number): Promise<R> {
+    const first = attemptNumber === 1;
+    try {
+      const admission = this.#plan.admission;
+      // Queueing is not part of the attempt: the attempt timeout starts once the gate admits it.
+      const ticket = admission === undefined ? undefined : await admission.acquire(this);
+      const signal = this.signal;
+      if (signal?.aborted) {
+        ticket?.release(undefined);
+        throw signal.reason;
+      }
+      const timer = Number.isFinite(this.#plan.attemptTimeout) ? this.#attemptDeadline() : undefined;
+      let result: AttemptResult<R> | undefined;
+      try {
+        result = await this.#send(timer?.signal ?? signal ?? neverAborted, attemptNumber);
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        // Only this attempt timed out. It may have reached the server, so it counts as sent.
+        if (!timer?.timedOut) throw error;
+        result = { outcome: { type: 'error', error: timer.signal.reason, sent: true } };
+      } finally {
+        timer?.dispose();
+        ticket?.release(result?.outcome);
+      }
+      const value = this.#verdict(result);
+      // As p-retry does after a successful attempt: an abort that came meanwhile wins.
+      if (first) this.signal?.throwIfAborted();
+      return value;
+    } catch (failure) {
+      if (!first) throw failure;
+      return await this.#retry(failure);
+    } finally {
+      if (first) this.#total?.dispose();
+    }
+  }
+
+  #attemptDeadline(): Deadline {
+    const timeout = this.#plan.attemptTimeout;
+    return new Deadline(this.signal, timeout, () => new TimeoutError(timeout, 'attempt', this.#facts()));
+  }
+
+  /**
+   * p-retry owns the loop from the first failure on; the policy owns every decision, so p-retry's
+   * own counting and delays are switched off (retries: Infinity, minTimeout: 0) and the wait
+   * happens in shouldRetry. Its attempt 1 is the one already made: it fails again with what it
+   * failed with, so p-retry treats it exactly as if it had made it.
+   */
+  #retry(firstFailure: unknown): Promise<R> {
+    return pRetry(
+      (attemptNumber) => {
+        if (attemptNumber === 1) throw firstFailure;
+        return this.#attempt(attemptNumber);
+      },
+      {
+        retries: Infinity,
+        minTimeout: 0,
+        signal: this.signal,
+        shouldRetry: ({ error }) => this.#beforeRetry(error),
+      },
+    );
+  }
+
+  async #beforeRetry(error: unknown): Promise<boolean> {
+    if (!(error instanceof RetryRequested)) return false;
+    const { result, decision } = error as RetryRequested<R>;
+    void result.discard?.();
+    this.#plan.onRetry?.({ attempt: this.#retries + 1, delay: decision.delay, source: decision.source, outcome: result.outcome });
+    this.#retries++;
+    this.#previousDelay = decision.delay;
+    await sleep(decision.delay, this.signal);
+    return true;
+  }
+
+  /** The policy's verdict on an attempt: its value when final, else a throw p-retry reads. */
+  #verdict(result: AttemptResult<R>): R {
+    const plan = this.#plan;
     const decision: RetryDecision = plan.policy
       ? plan.policy.decide({
-          retries,
-          method: plan.method,
+          retries: this.#retries,
+          method: this.method,
           idempotencyKey: plan.idempotencyKey,
           replayable: plan.replayable(),
           outcome: result.outcome,
-          remainingMs: deadline - plan.now(),
-          previousDelay,
+          remainingMs: this.deadline - plan.now(),
+          previousDelay: this.#previousDelay,
           now: plan.now(),
         })
       : { retry: false, reason: 'success' };
@@ -94,66 +253,15 @@ export async function runAttempts<R>(plan: AttemptPlan, send: SendAttempt<R>): P
       if (plan.admission?.tryRetry() ?? true) throw new RetryRequested(result, decision);
       // Out of budget: a response is still the caller's answer; an error says why it stopped.
       if (result.outcome.type === 'error') {
-        throw new AbortError(new RetryBudgetExhaustedError(retries + 1, { ...facts, cause: result.outcome.error }));
+        throw new AbortError(new RetryBudgetExhaustedError(this.#retries + 1, { ...this.#facts(), cause: result.outcome.error }));
       }
     }
     if (result.outcome.type === 'error') throw new AbortError(toError(result.outcome.error));
     return result.value as R;
-  };
-
-  try {
-    // p-retry owns the loop; the policy owns every decision, so p-retry's own counting and
-    // delays are switched off (retries: Infinity, minTimeout: 0) and the wait happens in shouldRetry.
-    return await pRetry(attempt, {
-      retries: Infinity,
-      minTimeout: 0,
-      signal,
-      shouldRetry: async ({ error }) => {
-        if (!(error instanceof RetryRequested)) return false;
-        const { result, decision } = error as RetryRequested<R>;
-        void result.discard?.();
-        plan.onRetry?.({ attempt: retries + 1, delay: decision.delay, source: decision.source, outcome: result.outcome });
-        retries++;
-        previousDelay = decision.delay;
-        await sleep(decision.delay, signal);
-        return true;
-      },
-    });
-  } finally {
-    total.dispose();
   }
-}
 
-async function attemptOnce<R>(
-  plan: AttemptPlan,
-  send: SendAttempt<R>,
-  requestSignal: AbortSignal,
-  deadline: number,
-  attemptNumber: number,
-): Promise<AttemptResult<R>> {
-  const facts = { method: plan.method, origin: plan.origin };
-  // Queueing is not part of the attempt: the attempt timeout starts once the gate admits it.
-  const ticket = await plan.admission?.acquire(requestSignal, deadline);
-  if (requestSignal.aborted) {
-    ticket?.release(undefined);
-    throw requestSignal.reason;
-  }
-  const timer = timeoutSignal(plan.attemptTimeout, () => new TimeoutError(plan.attemptTimeout, 'attempt', facts));
-  let result: AttemptResult<R> | undefined;
-  try {
-    result = await send(anySignal(requestSignal, timer.signal), attemptNumber);
-    return result;
-  } catch (error) {
-    if (requestSignal.aborted) throw requestSignal.reason;
-    // Only this attempt timed out. It may have reached the server, so it counts as sent.
-    if (timer.signal?.aborted) {
-      result = { outcome: { type: 'error', error: timer.signal.reason, sent: true } };
-      return result;
-    }
-    throw error;
-  } finally {
-    timer.dispose();
-    ticket?.release(result?.outcome);
+  #facts(): RequestFacts {
+    return { method: this.method, origin: this.origin };
   }
 }
 

@@ -3,7 +3,8 @@
 
 import { ClientClosedError } from '../errors.js';
 import { type ClientOptions, normalizeClientOptions, type NormalizedClientOptions, type RequestOptions, resolveRequestOptions } from '../client-options.js';
-import type { GateParts, GateStats, Pacer } from '../gate/gate.js';
+import type { Gate, GateParts, GateStats, Pacer } from '../gate/gate.js';
+import { BucketRoutes, routeOf } from '../gate/bucket-routes.js';
 import { GateEvents, type SluiceEventName, type SluiceListener } from '../gate/gate-events.js';
 import { GateRegistry } from '../gate/gate-registry.js';
 import { RateController } from '../gate/rate-controller.js';
@@ -12,11 +13,14 @@ import { createWaiterQueue } from '../gate/waiter-queue.js';
 import { createAimdLimit } from '../limits/aimd-limit.js';
 import { createStaticLimit } from '../limits/static-limit.js';
 import { createRetryBudget } from '../retry/budget.js';
-import { runAttempts, type SendAttempt } from './attempt-loop.js';
+import { type RetryEvent, runAttempts, type SendAttempt } from './attempt-loop.js';
 
 /** One logical request, as an adapter describes it to the engine. */
 export interface EngineRequest {
+  /** Read only when a custom `key` function needs the URL (or `origin` is absent). */
   url: URL;
+  /** `url.origin`, when the adapter knows it without building the URL. */
+  origin?: string | undefined;
   method: string;
   /** The request carries an `Idempotency-Key` header. */
   idempotencyKey: boolean;
@@ -45,49 +49,83 @@ export interface Engine {
 export function createEngine(options: ClientOptions = {}): Engine {
   const config = normalizeClientOptions(options);
   const events = new GateEvents();
-  const registry = new GateRegistry({ makeParts: () => gateParts(config, events), idleMs: config.idleTimeout, now: config.now });
+  const routes = config.buckets ? new BucketRoutes() : undefined;
+  const registry = new GateRegistry({ makeParts: () => gateParts(config, events), idleMs: config.idleTimeout, now: config.now, routes });
   let closed = false;
 
+  // The default key is the origin, which the request already computed (URL's getter builds a new string each time).
+  const defaultKey = options.key === undefined;
+  const keyOfRequest = (request: EngineRequest, origin: string): string => (defaultKey ? origin : config.key(request.url));
   const keyOf = (key: string | URL): string => (key instanceof URL ? config.key(key) : keyFromString(key, config));
+  // One retry reporter per gate rather than a closure per request; dropped with the gate.
+  const retryReporters = new WeakMap<Gate, (event: RetryEvent) => void>();
+  const retryReporter = (gate: Gate): ((event: RetryEvent) => void) => {
+    let report = retryReporters.get(gate);
+    if (report === undefined) {
+      const { key } = gate;
+      report = ({ attempt, delay, source, outcome }) =>
+        events.emit('retry', {
+          key,
+          attempt,
+          delay,
+          source,
+          ...(outcome.type === 'response' ? { status: outcome.status } : { error: outcome.error }),
+        });
+      retryReporters.set(gate, report);
+    }
+    return report;
+  };
 
   return {
     config,
     get closed() {
       return closed;
     },
-    async run<R>(request: EngineRequest, send: SendAttempt<R>): Promise<R> {
-      const facts = { method: request.method, origin: request.url.origin };
-      if (closed) throw new ClientClosedError(facts);
-      const overrides = request.options ?? {};
-      const { policy, timeout, maxWait, priority } = resolveRequestOptions(config, overrides, request.optionsName);
-      const key = overrides.key === undefined ? config.key(request.url) : keyOf(overrides.key);
-      const gate = registry.get(key);
-      gate.deposit();
-      return runAttempts(
-        {
-          ...facts,
-          idempotencyKey: request.idempotencyKey,
-          replayable: request.replayable,
-          policy,
-          attemptTimeout: timeout.attempt,
-          totalTimeout: timeout.total,
-          signal: request.signal,
-          now: config.now,
-          admission: {
-            acquire: (signal, deadline) => gate.acquire({ ...facts, signal, priority, deadline, maxWait }),
-            tryRetry: () => gate.tryRetry(),
+    run<R>(request: EngineRequest, send: SendAttempt<R>): Promise<R> {
+      // Every refusal is a rejection, as from an async function; there are no closures or
+      // spreads here because this runs once per request on the healthy path.
+      try {
+        const origin = request.origin ?? request.url.origin;
+        if (closed) throw new ClientClosedError({ method: request.method, origin });
+        const overrides = request.options;
+        let policy = config.policy;
+        let timeout = config.timeout;
+        let maxWait = config.maxWait;
+        let priority = 0;
+        let key: string;
+        let bucket: string | undefined;
+        if (overrides === undefined) {
+          key = keyOfRequest(request, origin);
+        } else {
+          ({ policy, timeout, maxWait, priority } = resolveRequestOptions(config, overrides, request.optionsName));
+          key = overrides.key === undefined ? keyOfRequest(request, origin) : keyOf(overrides.key);
+        }
+        // A route is worked out only once the key's server has named a bucket: most never do.
+        if (routes?.covers(key) && overrides?.key === undefined) bucket = routes.bucketOf(key, routeOf(request.method, request.url));
+        const gate = registry.get(key, bucket);
+        gate.deposit();
+        return runAttempts(
+          {
+            method: request.method,
+            origin,
+            idempotencyKey: request.idempotencyKey,
+            replayable: request.replayable,
+            policy,
+            attemptTimeout: timeout.attempt,
+            totalTimeout: timeout.total,
+            signal: request.signal,
+            now: config.now,
+            admission: gate,
+            route: routes === undefined ? undefined : request,
+            priority,
+            maxWait,
+            onRetry: retryReporter(gate),
           },
-          onRetry: ({ attempt, delay, source, outcome }) =>
-            events.emit('retry', {
-              key,
-              attempt,
-              delay,
-              source,
-              ...(outcome.type === 'response' ? { status: outcome.status } : { error: outcome.error }),
-            }),
-        },
-        send,
-      );
+          send,
+        );
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     ready(key?: string | URL): Promise<void> {
       if (closed) return Promise.reject(new ClientClosedError());

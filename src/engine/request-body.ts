@@ -19,8 +19,25 @@ export function createRequestBody(body: unknown, maxReplayBytes: number): Reques
   if (isStream(body)) return recordingBody(body, maxReplayBytes);
   if (isAsyncIterable(body)) return recordingBody(ReadableStream.from(body) as ByteStream, maxReplayBytes);
   // string, bytes, URLSearchParams, Blob, FormData, null: fetch extracts these afresh each time.
-  return { next: () => body, replayable: true, streaming: false, dispose() {} };
+  return body === null || body === undefined ? noBody : new FixedBody(body);
 }
+
+/** A body given as a value, sent as it is by every attempt. */
+export class FixedBody implements RequestBody {
+  readonly replayable = true;
+  readonly streaming = false;
+  constructor(private readonly body: unknown) {}
+  next(): unknown {
+    return this.body;
+  }
+  dispose(): void {}
+}
+
+/** `replayable` of a request whose body is a value (or none): shared, so such a request makes no closure for it. */
+export const alwaysReplayable = (): boolean => true;
+
+/** Most requests (GET) have none: one shared instance. */
+const noBody: RequestBody = Object.freeze(new FixedBody(null));
 
 /**
  * Streams the source to the first attempt while keeping a copy of up to `maxReplayBytes`. If the

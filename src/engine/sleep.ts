@@ -20,24 +20,40 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * A signal that aborts with `reason()` after `ms`, or none for an infinite `ms`. Its timer is
- * unref'd: it only guards work that keeps the process alive by itself, and `dispose` clears it
- * as soon as that work ends.
+ * The signal an attempt gets when nothing can abort it (no caller signal, no timeouts): it never
+ * aborts. A transport should not listen to it — a listener would only pile up — and hands its
+ * own transport no signal instead. Shared, so the healthy default path allocates none.
  */
-export function timeoutSignal(ms: number, reason: () => unknown): { signal: AbortSignal | undefined; dispose(): void } {
-  if (!Number.isFinite(ms)) return { signal: undefined, dispose() {} };
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(reason()), Math.min(ms, 2 ** 31 - 1));
-  timer.unref();
-  return { signal: controller.signal, dispose: () => clearTimeout(timer) };
-}
+export const neverAborted: AbortSignal = new AbortController().signal;
 
 /**
- * Combines signals, skipping absent ones: `AbortSignal.any` is only paid for when two are
- * present, which keeps the default path (no timeouts, no caller signal) cheap.
+ * A signal that aborts after `ms` (with `reason()`), and when `parent` does (with its reason).
+ * Without a parent it is one controller and one timer. With one it is `AbortSignal.any`, whose
+ * link outlives `dispose`, as it must: a caller's abort still reaches a response body after the
+ * headers came, and the link is weak, so a long-lived caller signal does not collect listeners.
+ * The timer is unref'd: it only guards work that keeps the process alive by itself, and
+ * `dispose` clears it as soon as that work ends.
  */
-export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (present.length === 0) return new AbortController().signal;
-  return present.length === 1 ? present[0]! : AbortSignal.any(present);
+export class Deadline {
+  readonly signal: AbortSignal;
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  #timedOut = false;
+
+  constructor(parent: AbortSignal | undefined, ms: number, reason: () => unknown) {
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true;
+      this.#controller.abort(reason());
+    }, Math.min(ms, 2 ** 31 - 1)).unref();
+    this.signal = parent === undefined ? this.#controller.signal : AbortSignal.any([parent, this.#controller.signal]);
+  }
+
+  /** True when `ms` ran out (whether or not the parent had aborted first). */
+  get timedOut(): boolean {
+    return this.#timedOut;
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+  }
 }

@@ -2,32 +2,49 @@
 // attempt loop: a Response for any status, or a transport error classified by phase.
 
 import { fetch as undiciFetch, type Dispatcher } from 'undici';
-import type { SendAttempt } from '../engine/attempt-loop.js';
+import type { AttemptResult, SendAttempt } from '../engine/attempt-loop.js';
+import type { AttemptOutcome } from '../retry/policy.js';
+import { neverAborted } from '../engine/sleep.js';
 import { wasSent } from '../engine/transport-error.js';
 import { discardBody } from './discard-body.js';
 import type { FetchRequest } from './fetch-request.js';
 
 export function fetchTransport(request: FetchRequest, dispatcher: Dispatcher): SendAttempt<Response> {
-  return async (signal) => {
+  // One init for every attempt: fetch reads it synchronously, and only the body, the signal and
+  // (for a stream) duplex change between attempts.
+  const init: Record<string, unknown> = { ...request.rest, method: request.method, dispatcher };
+  if (request.headers !== undefined) init.headers = request.headers;
+  const callerDuplex = init.duplex;
+  return (signal) => {
     const body = request.body.next();
+    init.body = body;
+    // Nothing can abort this attempt: fetch is spared a signal to follow.
+    init.signal = signal === neverAborted ? undefined : signal;
+    init.duplex = request.body.streaming && body != null ? 'half' : callerDuplex;
+    let response: Promise<Response>;
     try {
-      const response = (await undiciFetch(request.url, {
-        ...request.rest,
-        method: request.method,
-        headers: request.headers as never,
-        body: body as never,
-        signal,
-        dispatcher,
-        ...(request.body.streaming && body != null ? { duplex: 'half' } : {}),
-      })) as unknown as Response;
-      return {
-        outcome: { type: 'response', status: response.status, headers: response.headers },
-        value: response,
-        discard: () => discardBody(response),
-      };
+      response = undiciFetch(request.url, init as never) as unknown as Promise<Response>;
     } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      return { outcome: { type: 'error', error, sent: wasSent(error) } };
+      response = Promise.reject(error);
     }
+    return response.then(
+      (value) => new FetchAttempt(value),
+      (error: unknown) => {
+        if (signal.aborted) throw signal.reason;
+        return { outcome: { type: 'error', error, sent: wasSent(error) } };
+      },
+    );
   };
+}
+
+/** A response as an attempt's result. A class: one is made per attempt, with no closures. */
+class FetchAttempt implements AttemptResult<Response> {
+  readonly outcome: AttemptOutcome;
+  constructor(readonly value: Response) {
+    this.outcome = { type: 'response', status: value.status, headers: value.headers };
+  }
+
+  discard(): Promise<void> {
+    return discardBody(this.value);
+  }
 }

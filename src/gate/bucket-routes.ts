@@ -31,27 +31,42 @@ export function bucketKey(baseKey: string, bucket: string): string {
 
 /** Remembers, per base key and route, the bucket the server last named; bounded. */
 export class BucketRoutes {
-  readonly #routes = new Map<string, string>();
+  /** `baseKey route` → where the route goes; Map order is least recently used first. */
+  readonly #routes = new Map<string, { baseKey: string; bucket: string }>();
+  /** Routes remembered per base key, so a key whose server names no buckets costs no route. */
+  readonly #perBase = new Map<string, number>();
 
   constructor(readonly maxRoutes = DEFAULT_MAX_ROUTES) {}
 
-  /** The gate key for a request on `route` to `baseKey`: its bucket's, once known, else the base. */
-  keyFor(baseKey: string, route: string): string {
+  /** True once the server of `baseKey` named a bucket for one of its routes. */
+  covers(baseKey: string): boolean {
+    return this.#perBase.has(baseKey);
+  }
+
+  /** The bucket of `route` under `baseKey`, once the server named one. */
+  bucketOf(baseKey: string, route: string): string | undefined {
     const id = `${baseKey} ${route}`;
-    const bucket = this.#routes.get(id);
-    if (bucket === undefined) return baseKey;
-    // Re-inserted so the Map's order is least recently used first.
+    const entry = this.#routes.get(id);
+    if (entry === undefined) return undefined;
     this.#routes.delete(id);
-    this.#routes.set(id, bucket);
-    return bucketKey(baseKey, bucket);
+    this.#routes.set(id, entry);
+    return entry.bucket;
   }
 
   /** Records that the server put `route` in `bucket`; the latest answer wins. */
   learn(baseKey: string, route: string, bucket: string): void {
     const id = `${baseKey} ${route}`;
-    this.#routes.delete(id);
-    this.#routes.set(id, bucket);
-    if (this.#routes.size > this.maxRoutes) this.#routes.delete(this.#routes.keys().next().value!);
+    const known = this.#routes.get(id);
+    if (known !== undefined) this.#routes.delete(id);
+    else this.#perBase.set(baseKey, (this.#perBase.get(baseKey) ?? 0) + 1);
+    this.#routes.set(id, { baseKey, bucket });
+    if (this.#routes.size > this.maxRoutes) {
+      const [oldest, entry] = this.#routes.entries().next().value!;
+      this.#routes.delete(oldest);
+      const left = this.#perBase.get(entry.baseKey)! - 1;
+      if (left === 0) this.#perBase.delete(entry.baseKey);
+      else this.#perBase.set(entry.baseKey, left);
+    }
   }
 
   get size(): number {

@@ -1,7 +1,8 @@
 // One gate per key, created on first use and evicted once idle, so memory follows the keys in
 // use rather than every origin the process ever called.
 
-import { Gate, type GateBuckets, type GateParts } from './gate.js';
+import { type BucketRoutes, bucketKey } from './bucket-routes.js';
+import { Gate, type GateParts } from './gate.js';
 
 export interface GateRegistryOptions {
   /** Builds the parts of a new key's gate (fresh limit, pacer, queue, budget). */
@@ -9,6 +10,8 @@ export interface GateRegistryOptions {
   /** ms a gate may stay idle before it is dropped (its learned state goes with it). */
   idleMs: number;
   now: () => number;
+  /** Routes learned from bucket hints; without it, a gate never hands a response to a bucket's gate. */
+  routes?: BucketRoutes | undefined;
 }
 
 export class GateRegistry {
@@ -19,13 +22,27 @@ export class GateRegistry {
     this.#lastSweep = options.now();
   }
 
-  /** The gate of `key`, created on first use; `buckets` places a new gate among its base key's buckets. */
-  get(key: string, buckets?: () => GateBuckets): Gate {
-    let gate = this.#gates.get(key);
+  /**
+   * The gate of `key`, created on first use; with `bucket`, the gate of that rate-limit bucket
+   * under `key`. The first bucket a key's server names is the key's own gate's, so a server with
+   * one quota (or the main one, GitHub's `core`) keeps one gate and `stats(origin)` shows it.
+   */
+  get(key: string, bucket?: string): Gate {
+    const base = this.#gate(key, key, undefined);
+    if (bucket === undefined || base.buckets === undefined) return base;
+    base.buckets.bucket ??= bucket;
+    if (base.buckets.bucket === bucket) return base;
+    return this.#gate(bucketKey(key, bucket), key, bucket);
+  }
+
+  #gate(gateKey: string, baseKey: string, bucket: string | undefined): Gate {
+    let gate = this.#gates.get(gateKey);
     if (gate === undefined) {
       this.#sweep();
-      gate = new Gate(key, this.options.makeParts(), buckets?.());
-      this.#gates.set(key, gate);
+      const { routes } = this.options;
+      const buckets = routes && { baseKey, bucket, routes, gateOf: (name: string) => this.get(baseKey, name) };
+      gate = new Gate(gateKey, this.options.makeParts(), buckets);
+      this.#gates.set(gateKey, gate);
     }
     return gate;
   }

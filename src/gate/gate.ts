@@ -55,8 +55,8 @@ export interface AdmissionRequest extends RequestFacts {
   deadline: number;
   /** Longest pause this request will wait through (maxRetryAfter). */
   maxWait: number;
-  /** The request's route (`routeOf`), so the bucket a response names can be learned for it. */
-  route?: string | undefined;
+  /** The request's route (`routeOf`), read only when a response names a bucket. */
+  readonly route?: string | undefined;
 }
 
 /**
@@ -67,7 +67,7 @@ export interface AdmissionRequest extends RequestFacts {
  */
 export interface GateBuckets {
   baseKey: string;
-  /** This gate's bucket; `undefined` for the base key's own gate. */
+  /** This gate's bucket; on the base key's own gate, the first bucket its server named (until then `undefined`). */
   bucket: string | undefined;
   routes: BucketRoutes;
   /** The gate of `bucket` under the same base key, created on first use. */
@@ -180,7 +180,7 @@ export class Gate {
     if (this.#closed) return Promise.reject(new ClientClosedError(request));
     const now = this.parts.now();
     this.lastActive = now;
-    if (this.open) return Promise.resolve(this.#admit(now, request.route));
+    if (this.open) return Promise.resolve(this.#admit(now, request));
     const refusal = this.#pauseRefusal(request, now);
     if (refusal) return Promise.reject(refusal);
     return this.#enqueue(request);
@@ -250,7 +250,7 @@ export class Gate {
     for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(new ClientClosedError());
   }
 
-  #admit(now: number, route: string | undefined): Ticket {
+  #admit(now: number, request: AdmissionRequest): Ticket {
     this.#inFlight++;
     this.counters.sent++;
     this.parts.pacer?.onSend(now);
@@ -262,7 +262,7 @@ export class Gate {
         if (released) return;
         released = true;
         const outstanding = this.#inFlight--;
-        if (outcome?.type === 'response') this.#learn(outcome, sentAt, inFlight, outstanding, route);
+        if (outcome?.type === 'response') this.#learn(outcome, sentAt, inFlight, outstanding, request);
         else {
           const now = this.parts.now();
           this.parts.pacer?.onNoResponse?.(now);
@@ -282,7 +282,7 @@ export class Gate {
     sentAt: number,
     inFlight: number,
     outstanding: number,
-    route: string | undefined,
+    request: AdmissionRequest,
   ): void {
     const now = this.parts.now();
     this.lastActive = now;
@@ -291,7 +291,7 @@ export class Gate {
     const rateLimit = parseRateLimitHeaders(headers, now);
     // What is about rate (quota, pace, a 429's pause) belongs to the bucket the server named;
     // what is about capacity (503s, the window) stays with the gate that sent the request.
-    const rated = this.#bucketGate(rateLimit?.bucket, route, now);
+    const rated = this.#bucketGate(rateLimit?.bucket, request, now);
     if (rateLimit?.remaining !== undefined) rated.#remaining = rateLimit.remaining;
     // 429 and a quota 403 are about rate; 503 and 529 ("overloaded") about capacity.
     const rateRefusal = status === 429 || isQuotaRefusal(status, headers, now);
@@ -318,15 +318,18 @@ export class Gate {
   }
 
   /** The gate that learns what a response says about rate: the named bucket's, else this one. */
-  #bucketGate(bucket: string | undefined, route: string | undefined, now: number): Gate {
-    if (bucket === undefined || this.buckets === undefined) return this;
-    const { baseKey, routes } = this.buckets;
-    if (route !== undefined) routes.learn(baseKey, route, bucket);
-    if (bucket === this.buckets.bucket) return this;
+  #bucketGate(bucket: string | undefined, request: AdmissionRequest, now: number): Gate {
+    if (bucket === undefined || this.buckets === undefined || bucket === this.buckets.bucket) return this;
     const gate = this.buckets.gateOf(bucket);
+    // A request that came to its bucket's gate teaches no route (the usual case, and working
+    // out a route costs); one that came to another gate tells where its route belongs.
+    if (gate === this) return this;
+    const { route } = request;
+    if (route !== undefined) this.buckets.routes.learn(this.buckets.baseKey, route, bucket);
     gate.lastActive = now;
     return gate;
   }
+
 
   #pauseRefusal(request: AdmissionRequest, now: number, count = true): RateLimitedError | undefined {
     if (this.#pausedUntil <= now) return undefined;
@@ -400,7 +403,7 @@ export class Gate {
       if ((pacer?.delayUntilToken(now) ?? 0) > 0) break;
       const waiter = queue.shift()!;
       waiter.cleanup();
-      waiter.resolve(this.#admit(now, waiter.request.route));
+      waiter.resolve(this.#admit(now, waiter.request));
     }
     if (this.#readyWaiters.length > 0 && this.open) for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
     this.#schedule();

@@ -13,8 +13,8 @@ export interface WaiterQueueOptions {
    * Most waiters held at once (a positive integer, or `Infinity` for no bound — not advised).
    * 10,000 is large enough that a drop-in `Promise.all(urls.map(fetch))` of a few thousand
    * requests never sees `QueueFullError`, and small enough to stay bounded: a waiter costs the
-   * queue under 100 bytes, but a queued fetch with its suspended request state about 6.4 KB
-   * (measured by `npm run bench:memory`), so 10,000 waiters are about 64 MB per key. Work larger
+   * queue under 100 bytes, but a queued fetch with its request state about 2.3 KB
+   * (measured by `npm run bench:memory`), so 10,000 waiters are about 23 MB per key. Work larger
    * than that belongs in the bulk API, which pulls on capacity instead of queueing.
    * @default 10000
    */

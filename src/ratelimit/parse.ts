@@ -29,6 +29,31 @@ const PARSERS: readonly RateLimitParser[] = [
 ];
 
 /**
+ * Every field a dialect parser reads: `RateLimit*`, `X-RateLimit-*`, `X-Rate-Limit-*`,
+ * `anthropic-ratelimit-*`. A parser that reads a new field must keep to these names.
+ */
+const RATE_LIMIT_FIELD = /^(?:x-|anthropic-)?rate-?limit/i;
+
+/** A reader that can also list its field names, as fetch's `Headers` and the interceptor's reader can. */
+interface ListableHeaders extends HeaderReader {
+  keys(): Iterable<string>;
+}
+
+/**
+ * False only when the headers can be listed and none is a rate-limit field. Every response goes
+ * through `parseRateLimitHeaders`, and most carry none of these fields: one pass over the names
+ * is far cheaper than the twenty lookups the parsers make, and since a parser only reads these
+ * fields the result is the same (`undefined`) either way.
+ */
+function mayHaveRateLimitFields(headers: HeaderReader): boolean {
+  if (typeof (headers as Partial<ListableHeaders>).keys !== 'function') return true;
+  for (const name of (headers as ListableHeaders).keys()) {
+    if (RATE_LIMIT_FIELD.test(name)) return true;
+  }
+  return false;
+}
+
+/**
  * Read a response's rate-limit headers, whatever the dialect.
  *
  * @param headers - the response headers.
@@ -37,6 +62,7 @@ const PARSERS: readonly RateLimitParser[] = [
  * X-RateLimit, IETF legacy; `undefined` when none is usable. Never throws.
  */
 export function parseRateLimitHeaders(headers: HeaderReader, now = Date.now()): RateLimitObservation | undefined {
+  if (!mayHaveRateLimitFields(headers)) return undefined;
   for (const parse of PARSERS) {
     const observation = parse(headers, now);
     if (observation !== undefined) return observation;

@@ -4,8 +4,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AttemptResult } from '../engine/attempt-loop.js';
+import { neverAborted } from '../engine/sleep.js';
 import { wasSent } from '../engine/transport-error.js';
 import { discardLimits } from '../engine/discard-limits.js';
+import type { AttemptOutcome } from '../retry/policy.js';
 import type { RequestController } from './request-controller.js';
 import { responseHeaderReader } from './undici-headers.js';
 
@@ -13,17 +15,12 @@ type DispatchController = Dispatcher.DispatchController;
 
 /**
  * - `waiting`: sent, no response yet; an error here is the attempt's outcome.
- * - `held`: the response started; its connection is paused until the engine decides.
+ * - `held`: the response started; it is held (and its connection paused, if much arrives) until the engine decides.
  * - `forwarding`: final; everything goes to the caller's handler.
  * - `draining`: retried; the body is read up to a bound, else the connection is destroyed.
  * - `done`: nothing more goes anywhere.
  */
 type State = 'waiting' | 'held' | 'forwarding' | 'draining' | 'done';
-
-interface Settle {
-  resolve(result: AttemptResult<AttemptHandler>): void;
-  reject(reason: unknown): void;
-}
 
 interface ResponseStart {
   status: number;
@@ -33,16 +30,29 @@ interface ResponseStart {
 
 /**
  * The engine's policy decides after the transport reports an outcome, so the outcome is reported
- * at `onResponseStart` and the connection is paused there: nothing reaches the caller until the
- * response is known to be final, and nothing is buffered beyond what arrived before the pause
- * took effect. An abort of `signal` before the decision destroys the attempt.
+ * at `onResponseStart` and the response is held there: nothing reaches the caller until the
+ * response is known to be final. The decision comes a few microtasks later, before the socket
+ * can be read again, so what is held is what the same read already brought; the connection is
+ * paused only if that passes `holdBytes`. Pausing every response instead cost each request a
+ * parser pause and resume on the healthy path. An abort of `signal` before the decision destroys
+ * the attempt.
+ *
+ * The handler is also the attempt's result (`settled` resolves with it): one object per attempt.
  */
-export class AttemptHandler implements Dispatcher.DispatchHandler {
+export class AttemptHandler implements Dispatcher.DispatchHandler, AttemptResult<AttemptHandler> {
+  /** Resolves at the response's start (or with a transport error); rejects when `signal` aborts first. */
+  readonly settled: Promise<AttemptResult<AttemptHandler>>;
+  #resolve!: (result: AttemptResult<AttemptHandler>) => void;
+  #reject!: (reason: unknown) => void;
+  #outcome: AttemptOutcome | undefined;
   #state: State = 'waiting';
   #controller: DispatchController | null = null;
   #response: ResponseStart | undefined;
-  // What arrived while held (a peer may finish a small response despite the pause).
+  // What arrived while held (usually the whole of a small response).
   #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** This handler paused the connection while held. */
+  #paused = false;
   #ended: { trailers: IncomingHttpHeaders } | undefined;
   #failed: Error | undefined;
   #drained: (() => void) | undefined;
@@ -53,9 +63,25 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     private readonly caller: Dispatcher.DispatchHandler,
     private readonly callerController: RequestController,
     private readonly signal: AbortSignal,
-    private readonly settle: Settle,
   ) {
-    signal.addEventListener('abort', this.#onAbort, { once: true });
+    this.settled = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // The handler is its own abort listener (`handleEvent`): no closure per attempt. Under the
+    // request's own signal (no timeouts) the controller tells it directly.
+    if (signal === callerController.signal) callerController.watch(this);
+    else if (signal !== neverAborted) signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** The response's status and headers, once it started (the engine's view of this attempt). */
+  get outcome(): AttemptOutcome {
+    return this.#outcome!;
+  }
+
+  /** The attempt itself is what the engine returns when it is final. */
+  get value(): AttemptHandler {
+    return this;
   }
 
   /** Ends the attempt if the engine let go of it without forwarding or discarding it. */
@@ -82,7 +108,7 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
       } else if (this.#ended) {
         this.#state = 'done';
         this.caller.onResponseEnd?.(this.callerController, this.#ended.trailers);
-      } else if (!this.callerController.paused) {
+      } else if (this.#paused && !this.callerController.paused) {
         controller.resume();
       }
     } catch (error) {
@@ -101,7 +127,7 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     if (this.#state !== 'held') return Promise.resolve();
     this.#state = 'draining';
     this.#stopListening();
-    this.#drainedBytes = this.#pending.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+    this.#drainedBytes = this.#pendingBytes;
     this.#pending = [];
     if (this.#ended || this.#failed || this.#drainedBytes > discardLimits.maxBytes) {
       if (!this.#ended && !this.#failed) this.#controller?.abort(discardedError());
@@ -151,18 +177,19 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     }
     this.#state = 'held';
     this.#response = { status, headers, statusMessage };
-    controller.pause();
-    this.settle.resolve({
-      outcome: { type: 'response', status, headers: responseHeaderReader(headers) },
-      value: this,
-      discard: () => this.discard(),
-    });
+    this.#outcome = { type: 'response', status, headers: responseHeaderReader(headers) };
+    this.#resolve(this);
   }
 
   onResponseData(controller: DispatchController, chunk: Buffer): void {
     switch (this.#state) {
       case 'held':
         this.#pending.push(chunk);
+        this.#pendingBytes += chunk.byteLength;
+        if (this.#pendingBytes > holdBytes && !this.#paused) {
+          this.#paused = true;
+          controller.pause();
+        }
         return;
       case 'forwarding':
         this.caller.onResponseData?.(this.callerController, chunk);
@@ -196,8 +223,8 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
       case 'waiting':
         this.#state = 'done';
         this.#stopListening();
-        if (this.signal.aborted) this.settle.reject(this.signal.reason);
-        else this.settle.resolve({ outcome: { type: 'error', error, sent: wasSent(error) } });
+        if (this.signal.aborted) this.#reject(this.signal.reason);
+        else this.#resolve({ outcome: { type: 'error', error, sent: wasSent(error) } });
         return;
       case 'held':
         this.#failed = error;
@@ -212,11 +239,12 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     }
   }
 
-  readonly #onAbort = (): void => {
+  /** `signal` aborted. (The EventListener interface; not for callers.) */
+  handleEvent(): void {
     const reason = this.signal.reason as Error;
-    if (this.#state === 'waiting') this.settle.reject(reason);
+    if (this.#state === 'waiting') this.#reject(reason);
     this.#destroy(reason);
-  };
+  }
 
   #destroy(reason: Error): void {
     this.#state = 'done';
@@ -238,9 +266,13 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
   }
 
   #stopListening(): void {
-    this.signal.removeEventListener('abort', this.#onAbort);
+    if (this.callerController.watcher === this) this.callerController.watch(null);
+    else this.signal.removeEventListener('abort', this);
   }
 }
+
+/** Bytes a held response may buffer before its connection is paused (as much as a discard drains). */
+const holdBytes = discardLimits.maxBytes;
 
 /** The reason a discarded response's connection is destroyed; nobody is waiting for it. */
 function discardedError(): Error {

@@ -4,12 +4,13 @@
 import type { Dispatcher } from 'undici';
 import type { SluiceClient } from '../client.js';
 import type { ClientOptions } from '../client-options.js';
-import { createEngine, type Engine } from '../engine/engine.js';
+import { createEngine, type Engine, type EngineRequest } from '../engine/engine.js';
 import { InvalidOptionError } from '../errors.js';
-import { createRequestBody } from '../engine/request-body.js';
+import { alwaysReplayable, createRequestBody, FixedBody } from '../engine/request-body.js';
 import type { SluiceEventName, SluiceListener } from '../gate/gate-events.js';
-import { readRequestOptions } from './dispatch-options.js';
-import { dispatchTransport } from './dispatch-transport.js';
+import { readRequestOptions, type SluiceDispatchOptions } from './dispatch-options.js';
+import type { AttemptHandler } from './attempt-handler.js';
+import { DispatchTransport } from './dispatch-transport.js';
 import { RequestController } from './request-controller.js';
 import { requestHeader } from './undici-headers.js';
 
@@ -70,10 +71,13 @@ function dispatchThroughEngine(
   opts: Dispatcher.DispatchOptions,
   handler: Dispatcher.DispatchHandler,
 ): boolean {
-  const { sluice: perRequest, ...inner } = opts;
-  const url = gatedUrl(inner);
+  // Only a request that carries `opts.sluice` needs a copy without it.
+  let inner = opts;
+  let perRequest: unknown;
+  if ('sluice' in opts) ({ sluice: perRequest, ...inner } = opts);
+  const origin = gatedOrigin(inner);
   // A tunnel or upgrade is not a request/response to gate; an unusable origin is the dispatcher's to reject.
-  if (url === undefined) return dispatch(inner, handler);
+  if (origin === undefined) return dispatch(inner, handler);
 
   let overrides;
   try {
@@ -86,50 +90,112 @@ function dispatchThroughEngine(
 
   const controller = new RequestController();
   const body = createRequestBody(inner.body ?? null, engine.config.maxReplayBytes);
-  const transport = dispatchTransport(dispatch, inner, body, handler, controller);
-  const fail = (error: unknown) => {
-    transport.abandon();
-    handler.onResponseError?.(controller, error as Error);
-  };
+  const transport = new DispatchTransport(dispatch, inner, body, handler, controller);
 
   try {
     handler.onRequestStart?.(controller, null);
     engine
       .run(
-        {
-          url,
-          method: inner.method.toUpperCase(),
-          idempotencyKey: requestHeader(inner.headers, 'idempotency-key') !== null,
-          replayable: () => body.replayable,
-          signal: controller.signal,
-          options: overrides,
-          optionsName: 'opts.sluice',
-        },
+        new DispatchRequest(
+          inner,
+          origin,
+          requestHeader(inner.headers, 'idempotency-key') !== null,
+          body instanceof FixedBody ? alwaysReplayable : () => body.replayable,
+          controller.signal,
+          overrides,
+        ),
         transport.send,
       )
-      .then((attempt) => {
-        if (!attempt.forward()) fail(controller.reason ?? new Error('sluice: attempt ended before it was forwarded'));
-      }, fail)
-      .finally(() => body.dispose())
-      // A caller's handler that throws from onResponseError: surface it as undici's own
-      // RequestHandler does, as an uncaught exception rather than an unhandled rejection.
-      .catch((error: unknown) =>
-        queueMicrotask(() => {
-          throw error;
-        }),
+      .then(
+        (attempt) => finish(transport, attempt, undefined),
+        (error: unknown) => finish(transport, undefined, error),
       );
   } catch (error) {
     // The handler threw in onRequestStart, or the engine refused the options synchronously.
     body.dispose();
-    fail(error);
+    fail(transport, error);
   }
   return true;
 }
 
-function gatedUrl(opts: Dispatcher.DispatchOptions): URL | undefined {
-  if (opts.upgrade || opts.method === 'CONNECT' || typeof opts.path !== 'string') return undefined;
+/** An intercepted dispatch as the engine sees it. A class, so its URL is built only if asked for. */
+class DispatchRequest implements EngineRequest {
+  readonly method: string;
+  readonly optionsName = 'opts.sluice';
+
+  constructor(
+    private readonly opts: Dispatcher.DispatchOptions,
+    readonly origin: string,
+    readonly idempotencyKey: boolean,
+    readonly replayable: () => boolean,
+    readonly signal: AbortSignal,
+    readonly options: SluiceDispatchOptions | undefined,
+  ) {
+    this.method = opts.method.toUpperCase();
+  }
+
+  /** Only a custom `key` function needs it: the default key is `origin`. */
+  get url(): URL {
+    return new URL(this.opts.path, this.opts.origin);
+  }
+}
+
+/** The engine is done with a request: the caller gets the final attempt's response, or the error. */
+function finish(transport: DispatchTransport, attempt: AttemptHandler | undefined, error: unknown): void {
   try {
-    return new URL(opts.path, opts.origin);
+    try {
+      if (attempt === undefined) fail(transport, error);
+      else if (!attempt.forward()) {
+        fail(transport, transport.callerController.reason ?? new Error('sluice: attempt ended before it was forwarded'));
+      }
+    } finally {
+      transport.body.dispose();
+    }
+  } catch (thrown) {
+    // A caller's handler that throws from onResponseError: surface it as undici's own
+    // RequestHandler does, as an uncaught exception rather than an unhandled rejection.
+    queueMicrotask(() => {
+      throw thrown;
+    });
+  }
+}
+
+function fail(transport: DispatchTransport, error: unknown): void {
+  transport.abandon();
+  transport.caller.onResponseError?.(transport.callerController, error as Error);
+}
+
+/**
+ * The origin `opts` sends to, or undefined when the request is not gated (upgrade, CONNECT, a URL
+ * that does not parse). As `new URL(opts.path, opts.origin).origin`, but a path that begins with
+ * one '/' cannot change the origin (the second character rules out '//host' and its '\\', tab and
+ * newline spellings), so for those the origin string's own origin is looked up: the common
+ * request parses no URL at all.
+ */
+function gatedOrigin(opts: Dispatcher.DispatchOptions): string | undefined {
+  if (opts.upgrade || opts.method === 'CONNECT' || typeof opts.path !== 'string') return undefined;
+  const { path, origin } = opts;
+  if (typeof origin === 'string' && path.charCodeAt(0) === SLASH && !authorityStart.has(path.charCodeAt(1))) {
+    let known = originOf.get(origin);
+    if (known === undefined) {
+      known = parsedOrigin('/', origin) ?? '';
+      if (originOf.size >= 256) originOf.clear();
+      originOf.set(origin, known);
+    }
+    return known === '' ? undefined : known;
+  }
+  return parsedOrigin(path, origin);
+}
+
+const SLASH = 0x2f;
+/** Second characters that would make '/…' an authority ('//host'): '/', '\\' and, as the URL parser drops them, tab, LF, CR. */
+const authorityStart = new Set([0x2f, 0x5c, 0x09, 0x0a, 0x0d]);
+/** Origin strings seen, with their origin ('' when they do not parse as a base); bounded. */
+const originOf = new Map<string, string>();
+
+function parsedOrigin(path: string, origin: Dispatcher.DispatchOptions['origin']): string | undefined {
+  try {
+    return new URL(path, origin).origin;
   } catch {
     return undefined;
   }

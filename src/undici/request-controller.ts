@@ -3,6 +3,11 @@
 
 import { errors, type Dispatcher } from 'undici';
 
+/** What `watch` notifies: an abort listener object, as `addEventListener` takes one. */
+export interface AbortWatcher {
+  handleEvent(): void;
+}
+
 /**
  * Handed to the caller's `onRequestStart` as soon as the request is dispatched, before the gate
  * admits it. An abort must reach a request still queued or waiting out a Retry-After, and
@@ -15,6 +20,7 @@ export class RequestController implements Dispatcher.DispatchController {
   readonly #abort = new AbortController();
   #target: Dispatcher.DispatchController | null = null;
   #paused = false;
+  #watcher: AbortWatcher | null = null;
 
   /** Aborts when the caller aborts; the engine request runs under it. */
   get signal(): AbortSignal {
@@ -25,6 +31,20 @@ export class RequestController implements Dispatcher.DispatchController {
   attach(target: Dispatcher.DispatchController): void {
     this.#target = target;
     if (this.#paused) target.pause();
+  }
+
+  /**
+   * Tells `watcher` of an abort, as an abort listener on `signal` would, without the cost of
+   * one per attempt. For the attempt in flight when its signal is this controller's own (no
+   * timeouts): nothing else listens to it then, so the order among listeners is unchanged.
+   */
+  watch(watcher: AbortWatcher | null): void {
+    this.#watcher = watcher;
+  }
+
+  /** The watcher, to tell whether it is still `watcher`. */
+  get watcher(): AbortWatcher | null {
+    return this.#watcher;
   }
 
   pause(): void {
@@ -42,6 +62,9 @@ export class RequestController implements Dispatcher.DispatchController {
     // undici's own controllers abort with RequestAbortedError when no reason is given.
     const error = reason ?? new errors.RequestAbortedError();
     this.#abort.abort(error);
+    const watcher = this.#watcher;
+    this.#watcher = null;
+    watcher?.handleEvent();
     this.#target?.abort(error);
   }
 

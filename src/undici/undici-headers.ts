@@ -11,17 +11,30 @@ type RawValue = string | Buffer | readonly (string | Buffer)[] | number | undefi
  * name (undici's parsed form, repeated headers as arrays) or a flat `[name, value, …]` raw array,
  * which some dispatchers (mocks, legacy wrappers) pass instead.
  */
-export function responseHeaderReader(headers: IncomingHttpHeaders | readonly (string | Buffer)[] | null | undefined): HeaderReader {
+export function responseHeaderReader(
+  headers: IncomingHttpHeaders | readonly (string | Buffer)[] | null | undefined,
+): HeaderReader & { keys(): Iterable<string> } {
   if (Array.isArray(headers)) return rawArrayReader(headers as readonly (string | Buffer)[]);
-  const record = (headers ?? {}) as Record<string, RawValue>;
-  return {
-    get(name) {
-      // undici lower-cases names when it parses; a hand-made object may not, so look both ways.
-      const lower = name.toLowerCase();
-      const value = record[lower] ?? findCaseInsensitive(record, lower);
-      return joinValue(value);
-    },
-  };
+  return new RecordReader((headers ?? {}) as Record<string, RawValue>);
+}
+
+/**
+ * undici's parsed headers. A class, not a closure: one is made per response. `keys` lets the
+ * rate-limit parsers see at a glance that a response has none of their fields.
+ */
+class RecordReader implements HeaderReader {
+  constructor(private readonly record: Record<string, RawValue>) {}
+
+  get(name: string): string | null {
+    // undici lower-cases names when it parses; a hand-made object may not, so look both ways.
+    const lower = name.toLowerCase();
+    const value = this.record[lower] ?? findCaseInsensitive(this.record, lower);
+    return joinValue(value);
+  }
+
+  keys(): Iterable<string> {
+    return Object.keys(this.record);
+  }
 }
 
 /**
@@ -41,8 +54,13 @@ export function requestHeader(headers: unknown, name: string): string | null {
   return joinValue(findCaseInsensitive(headers as Record<string, RawValue>, lower));
 }
 
-function rawArrayReader(raw: readonly (string | Buffer)[]): HeaderReader {
+function rawArrayReader(raw: readonly (string | Buffer)[]): HeaderReader & { keys(): Iterable<string> } {
   return {
+    keys() {
+      const names: string[] = [];
+      for (let i = 0; i + 1 < raw.length; i += 2) names.push(String(raw[i]));
+      return names;
+    },
     get(name) {
       const lower = name.toLowerCase();
       const values: string[] = [];

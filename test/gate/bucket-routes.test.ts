@@ -16,28 +16,38 @@ describe('routeOf', () => {
 describe('BucketRoutes', () => {
   it('routes to the base key until the server names a bucket, then to that bucket', () => {
     const routes = new BucketRoutes();
-    expect(routes.keyFor('https://api.github.com', 'GET /search/issues')).toBe('https://api.github.com');
-    routes.learn('https://api.github.com', 'GET /search/issues', 'search');
-    expect(routes.keyFor('https://api.github.com', 'GET /search/issues')).toBe(bucketKey('https://api.github.com', 'search'));
-    expect(routes.keyFor('https://api.github.com', 'GET /user')).toBe('https://api.github.com');
-    expect(routes.keyFor('https://other.test', 'GET /search/issues')).toBe('https://other.test');
+    const github = 'https://api.github.com';
+    expect(routes.covers(github)).toBe(false);
+    expect(routes.bucketOf(github, 'GET /search/issues')).toBeUndefined();
+    routes.learn(github, 'GET /search/issues', 'search');
+    expect(routes.covers(github)).toBe(true);
+    expect(routes.bucketOf(github, 'GET /search/issues')).toBe('search');
+    expect(routes.bucketOf(github, 'GET /user')).toBeUndefined();
+    expect(routes.covers('https://other.test')).toBe(false);
+    expect(routes.bucketOf('https://other.test', 'GET /search/issues')).toBeUndefined();
+    expect(bucketKey(github, 'search')).toBe('https://api.github.com [search]');
   });
 
   it('follows the server when it moves a route to another bucket', () => {
     const routes = new BucketRoutes();
     routes.learn('b', 'GET /a', 'one');
     routes.learn('b', 'GET /a', 'two');
-    expect(routes.keyFor('b', 'GET /a')).toBe(bucketKey('b', 'two'));
+    expect(routes.bucketOf('b', 'GET /a')).toBe('two');
+    expect(routes.size).toBe(1);
   });
 
   it('forgets the least recently used route beyond its bound', () => {
     const routes = new BucketRoutes(2);
     routes.learn('b', 'GET /1', 'x');
     routes.learn('b', 'GET /2', 'x');
-    routes.keyFor('b', 'GET /1'); // used: /2 is now the oldest
-    routes.learn('b', 'GET /3', 'x');
+    routes.bucketOf('b', 'GET /1'); // used: /2 is now the oldest
+    routes.learn('c', 'GET /3', 'x');
     expect(routes.size).toBe(2);
-    expect(routes.keyFor('b', 'GET /2')).toBe('b');
-    expect(routes.keyFor('b', 'GET /1')).toBe(bucketKey('b', 'x'));
+    expect(routes.bucketOf('b', 'GET /2')).toBeUndefined();
+    expect(routes.covers('b')).toBe(true);
+    routes.learn('c', 'GET /4', 'x'); // evicts b's last route, /1
+    expect(routes.covers('b')).toBe(false);
+    expect(routes.bucketOf('b', 'GET /1')).toBeUndefined();
+    expect(routes.covers('c')).toBe(true);
   });
 });

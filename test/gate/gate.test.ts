@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClientClosedError, LoadShedError, QueueFullError, QueueTimeoutError, RateLimitedError } from '../../src/errors.js';
 import { BucketRoutes, bucketKey } from '../../src/gate/bucket-routes.js';
 import { Gate, type AdmissionRequest, type GateBuckets, type GateParts, type Ticket } from '../../src/gate/gate.js';
+import { GateRegistry } from '../../src/gate/gate-registry.js';
 import { GateEvents } from '../../src/gate/gate-events.js';
 import { createWaiterQueue } from '../../src/gate/waiter-queue.js';
 import { createAimdLimit } from '../../src/limits/aimd-limit.js';
@@ -342,50 +343,63 @@ describe('timers', () => {
 });
 
 describe('bucket hints', () => {
-  /** A base gate and its bucket gates, wired as the engine wires them. */
+  /** Gates wired as the engine wires them: a registry that knows the learned routes. */
   function bucketed() {
     const routes = new BucketRoutes();
-    const gates = new Map<string, Gate>();
-    const gateOf = (bucket?: string): Gate => {
-      const key = bucket === undefined ? 'base' : bucketKey('base', bucket);
-      let g = gates.get(key);
-      if (g === undefined) {
-        g = gate({}, key, { baseKey: 'base', bucket, routes, gateOf });
-        gates.set(key, g);
-      }
-      return g;
-    };
-    return { routes, gateOf };
+    const registry = new GateRegistry({
+      makeParts: () => ({
+        limit: createStaticLimit(2),
+        pacer: undefined,
+        queue: createWaiterQueue({ maxQueue: 5 }),
+        budget: undefined,
+        queueTimeout: Infinity,
+        now: Date.now,
+        events: new GateEvents(),
+      }),
+      idleMs: 60_000,
+      now: Date.now,
+      routes,
+    });
+    return { routes, registry, base: registry.get('base') };
   }
-  const githubSearch429 = (): AttemptOutcome => ({
+  const github = (status: number, resource: string, remaining: number, retryAfter?: string): AttemptOutcome => ({
     type: 'response',
-    status: 429,
+    status,
     headers: new Headers({
-      'retry-after': '30',
-      'x-ratelimit-limit': '30',
-      'x-ratelimit-remaining': '0',
-      'x-ratelimit-resource': 'search',
+      ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }),
+      'x-ratelimit-limit': resource === 'search' ? '30' : '5000',
+      'x-ratelimit-remaining': String(remaining),
+      'x-ratelimit-resource': resource,
     }),
   });
+  async function send(gate: Gate, route: string, outcome: AttemptOutcome): Promise<void> {
+    (await gate.acquire(request({ route }))).release(outcome);
+  }
 
-  it('a 429 that names a bucket pauses that bucket, not the other traffic of the origin', async () => {
-    const { routes, gateOf } = bucketed();
-    const base = gateOf();
-    const ticket = await base.acquire(request({ route: 'GET /search/issues' }));
-    ticket.release(githubSearch429());
-    const search = gateOf('search');
-    expect(search.stats().pausedUntil).toBe(Date.now() + 30_000);
-    expect(search.stats().counters.throttled).toBe(1);
-    expect(search.stats().remaining).toBe(0);
-    expect(base.stats().pausedUntil).toBeUndefined();
-    expect(base.stats().counters.throttled).toBe(0);
-    // The route is now known: its next request goes to the search gate and waits there.
-    expect(routes.keyFor('base', 'GET /search/issues')).toBe(bucketKey('base', 'search'));
-    // Other routes of the origin go on at once.
+  it('the first bucket a server names is its own gate’s: a one-quota server keeps one gate', async () => {
+    const { routes, registry, base } = bucketed();
+    await send(base, 'GET /users/:id', github(200, 'core', 4999));
+    await send(base, 'GET /repos/o/r', github(429, 'core', 0, '30'));
+    expect(registry.all()).toEqual([base]);
+    expect(base.stats()).toMatchObject({ remaining: 0, pausedUntil: Date.now() + 30_000, counters: { throttled: 1 } });
+    expect(routes.size).toBe(0); // routes of the key's own bucket need no entry
+  });
+
+  it('a 429 that names another bucket pauses that bucket, not the other traffic of the origin', async () => {
+    const { routes, registry, base } = bucketed();
+    await send(base, 'GET /users/:id', github(200, 'core', 4999));
+    await send(base, 'GET /search/issues', github(429, 'search', 0, '30'));
+    const search = registry.get('base', 'search');
+    expect(search).not.toBe(base);
+    expect(search.key).toBe(bucketKey('base', 'search'));
+    expect(search.stats()).toMatchObject({ remaining: 0, pausedUntil: Date.now() + 30_000, counters: { throttled: 1 } });
+    expect(base.stats()).toMatchObject({ remaining: 4999, pausedUntil: undefined, counters: { throttled: 0 } });
+    expect(routes.bucketOf('base', 'GET /search/issues')).toBe('search');
+    // Core goes on at once; the next search request waits for the search pause.
     const other = track(base.acquire(request({ route: 'GET /user' })));
+    const waitingSearch = track(search.acquire(request({ route: 'GET /search/issues' })));
     await Promise.resolve();
     expect(other.ticket).toBeDefined();
-    const waitingSearch = track(search.acquire(request({ route: 'GET /search/issues' })));
     await vi.advanceTimersByTimeAsync(29_000);
     expect(waitingSearch.ticket).toBeUndefined();
     await vi.advanceTimersByTimeAsync(1_001);
@@ -393,25 +407,17 @@ describe('bucket hints', () => {
   });
 
   it('a 503 stays with the gate that sent the request: capacity is the origin’s', async () => {
-    const { gateOf } = bucketed();
-    const base = gateOf();
-    const ticket = await base.acquire(request({ route: 'GET /search/issues' }));
-    ticket.release({
-      type: 'response',
-      status: 503,
-      headers: new Headers({ 'retry-after': '5', 'x-ratelimit-remaining': '10', 'x-ratelimit-resource': 'search' }),
-    });
-    expect(base.stats().pausedUntil).toBe(Date.now() + 5_000);
-    expect(base.stats().counters.unavailable).toBe(1);
-    expect(gateOf('search').stats().pausedUntil).toBeUndefined();
-    expect(gateOf('search').stats().remaining).toBe(10);
+    const { registry, base } = bucketed();
+    await send(base, 'GET /users/:id', github(200, 'core', 4999));
+    await send(base, 'GET /search/issues', { ...github(503, 'search', 10, '5') });
+    expect(base.stats()).toMatchObject({ pausedUntil: Date.now() + 5_000, counters: { unavailable: 1 } });
+    expect(registry.get('base', 'search').stats()).toMatchObject({ pausedUntil: undefined, remaining: 10 });
   });
 
   it('without bucket wiring a hint changes nothing', async () => {
     const g = gate();
-    const ticket = await g.acquire(request({ route: 'GET /search/issues' }));
-    ticket.release(githubSearch429());
-    expect(g.stats().pausedUntil).toBe(Date.now() + 30_000);
-    expect(g.stats().counters.throttled).toBe(1);
+    await send(g, 'GET /users/:id', github(200, 'core', 4999));
+    await send(g, 'GET /search/issues', github(429, 'search', 0, '30'));
+    expect(g.stats()).toMatchObject({ remaining: 0, pausedUntil: Date.now() + 30_000, counters: { throttled: 1 } });
   });
 });
