@@ -55,6 +55,8 @@ export interface Admission {
   acquire(request: AdmissionRequest): Promise<AdmissionTicket>;
   /** Takes one retry from the budget; false when retries are not affordable now. */
   tryRetry(): boolean;
+  /** Counts a logical request into the retry budget; called once, when its first attempt is admitted. */
+  deposit(): void;
 }
 
 /** Everything the loop needs to know about one logical request, independent of the adapter. */
@@ -167,6 +169,9 @@ class AttemptLoop<R> implements AdmissionRequest {
       const admission = this.#plan.admission;
       // Queueing is not part of the attempt: the attempt timeout starts once the gate admits it.
       const ticket = admission === undefined ? undefined : await admission.acquire(this);
+      // Counted when first sent, not when asked for: a burst queued for longer than the budget's
+      // window would otherwise have its deposits expire before its retries need them.
+      if (first) admission?.deposit();
       const signal = this.signal;
       if (signal?.aborted) {
         ticket?.release(undefined);

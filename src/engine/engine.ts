@@ -103,7 +103,6 @@ export function createEngine(options: ClientOptions = {}): Engine {
         // A route is worked out only once the key's server has named a bucket: most never do.
         if (routes?.covers(key) && overrides?.key === undefined) bucket = routes.bucketOf(key, routeOf(request.method, request.url));
         const gate = registry.get(key, bucket);
-        gate.deposit();
         return runAttempts(
           {
             method: request.method,

@@ -160,7 +160,7 @@ export class Gate {
     );
   }
 
-  /** Counts a new logical request into the retry budget. */
+  /** Counts a logical request into the retry budget (when its first attempt is admitted). */
   deposit(): void {
     this.parts.budget?.deposit();
   }

@@ -63,7 +63,7 @@ describe('the signal an attempt is sent with', () => {
   it('is never made when admission refuses the first attempt; the refusal is the answer', async () => {
     const send = vi.fn(ok([]));
     const refusal = new QueueFullError(1);
-    const admission = { acquire: () => Promise.reject(refusal), tryRetry: () => true };
+    const admission = { acquire: () => Promise.reject(refusal), tryRetry: () => true, deposit: () => {} };
     await expect(runAttempts(plan({ admission }), send)).rejects.toBe(refusal);
     expect(send).not.toHaveBeenCalled();
   });
@@ -76,6 +76,7 @@ describe('the signal an attempt is sent with', () => {
         return Promise.resolve({ release() {} });
       },
       tryRetry: () => true,
+      deposit: () => {},
     };
     await runAttempts(plan({ admission, priority: 3, maxWait: 100, totalTimeout: 1000 }), ok([]));
     expect(seen).toEqual([{ priority: 3, finite: true, maxWait: 100, method: 'GET' }]);
