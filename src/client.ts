@@ -72,7 +72,7 @@ export function createClient(options: ClientOptions = {}): SluiceClient {
     ready: (key) => engine.ready(key),
     stats: engine.stats,
     on: (event, listener) => engine.on(event, listener),
-    map: mapMethod(() => client, dispatcher),
+    map: mapMethod(() => client, dispatcher, engine.config.limits.concurrency !== 'adaptive'),
     close() {
       engine.close();
       closing ??= ownAgent ? ownAgent.close() : Promise.resolve();

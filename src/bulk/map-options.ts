@@ -17,10 +17,9 @@ export interface MapOptions {
    * each other — each request's objects then outlive V8's young-generation collections and
    * are promoted, so peak memory grows with the window while throughput does not (the client's
    * own CPU, ~0.25 ms per request, is the limit long before). 128 in flight still fills a
-   * server with 40 ms latency at ~3000 requests per second. Raise it for slower servers, or
-   * when the client has a fixed `limits.concurrency` above 128 that the run should use;
+   * server with 40 ms latency at ~3000 requests per second. Raise it for slower servers;
    * `Infinity` leaves it to the gate alone.
-   * @default 128
+   * @default 128, or `Infinity` on a client with a fixed `limits.concurrency` (its window decides)
    */
   concurrency?: number;
   /**

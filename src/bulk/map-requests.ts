@@ -57,11 +57,13 @@ export function mapRequests<T>(client: MapClient, source: Source<T>, toRequest: 
 
 /**
  * `client.map`: `mapRequests` on the client `getClient()` returns (lazily, so the client object
- * can hold its own method), counting attempts on the dispatcher the client sends through.
+ * can hold its own method), counting attempts on the dispatcher the client sends through. With
+ * `fixedWindow` (the client's `limits.concurrency` is a number) the run's default cap gives way
+ * to that window: the user already said how many at once.
  */
-export function mapMethod(getClient: () => MapClient, dispatcher: Dispatcher): MapMethod {
+export function mapMethod(getClient: () => MapClient, dispatcher: Dispatcher, fixedWindow = false): MapMethod {
   return ((source: Source<unknown>, toRequest: ToRequest<unknown>, options?: MapOptions) =>
-    startRun(getClient(), source, toRequest, options, dispatcher)) as MapMethod;
+    startRun(getClient(), source, toRequest, fixedWindow ? { concurrency: Infinity, ...options } : options, dispatcher)) as MapMethod;
 }
 
 /** Validates the arguments eagerly and creates the run; nothing is pulled until it is iterated. */

@@ -108,10 +108,11 @@ describe('pulling on capacity', () => {
 
   it("holds at most 128 in flight by default, though the key's window would admit more", async () => {
     const server = await held();
-    // A window of 300 stands for an adaptive window grown against a fast server (up to 1000).
+    // A window of 300 stands for an adaptive window grown against a fast server (up to 1000);
+    // `mapRequests` applies map's own default whatever the client's window.
     const c = client({ limits: { concurrency: 300 } });
     const { source, state } = counted(range(200));
-    const run = c.map(source, (i) => `${server.origin}/item/${i}`);
+    const run = mapRequests(c, source, (i) => `${server.origin}/item/${i}`);
     const done = collect(run);
 
     await server.until(() => server.held >= 128);
@@ -125,11 +126,14 @@ describe('pulling on capacity', () => {
     expect(await done).toHaveLength(200);
   });
 
-  it("leaves the cap to the key's window with concurrency: Infinity", async () => {
+  it.each([
+    ['with concurrency: Infinity', { concurrency: Infinity }],
+    ['by default on a client whose window is fixed', undefined],
+  ])("leaves the cap to the key's window %s", async (_, options) => {
     const server = await held();
     const c = client({ limits: { concurrency: 150 } });
     const { source, state } = counted(range(200));
-    const done = collect(c.map(source, (i) => `${server.origin}/item/${i}`, { concurrency: Infinity }));
+    const done = collect(c.map(source, (i) => `${server.origin}/item/${i}`, options));
 
     await server.until(() => server.held >= 150);
     for (let i = 0; i < 5; i++) await nextTurn();
