@@ -3,7 +3,7 @@
 
 import { Agent, type Dispatcher } from 'undici';
 import type { ClientOptions, RequestOptions } from './client-options.js';
-import { createEngine, type Engine } from './engine/engine.js';
+import { createEngine, type Engine, type ReadyOptions } from './engine/engine.js';
 import { alwaysReplayable, FixedBody } from './engine/request-body.js';
 import { toFetchRequest } from './fetch/fetch-request.js';
 import { fetchTransport } from './fetch/fetch-transport.js';
@@ -20,8 +20,10 @@ export interface SluiceClient {
   /**
    * Resolves when a request to `key` (a URL, an origin or a gate key) would be admitted without
    * queueing — await it before producing more work. Without a key: when every key would.
+   * Rejects with `RateLimitedError` when the key is paused longer than `maxRetryAfter`, with
+   * `ClientClosedError` after `close()`, and with `options.signal`'s reason when it aborts.
    */
-  ready(key?: string | URL): Promise<void>;
+  ready(key?: string | URL, options?: ReadyOptions): Promise<void>;
   /** A snapshot of one key's gate, or undefined if the key has no gate (yet, or any more). */
   stats(key: string | URL): GateStats | undefined;
   /** Snapshots of every live key. */
@@ -69,7 +71,7 @@ export function createClient(options: ClientOptions = {}): SluiceClient {
 
   const client: SluiceClient = {
     fetch: sluiceFetch,
-    ready: (key) => engine.ready(key),
+    ready: (key, options) => engine.ready(key, options),
     stats: engine.stats,
     on: (event, listener) => engine.on(event, listener),
     map: mapMethod(() => client, dispatcher, engine.config.limits.concurrency !== 'adaptive'),

@@ -176,8 +176,9 @@ export class BulkRun<T, B> implements MapRun<T, B> {
         await this.#nextChange();
         continue;
       }
-      // ready() cannot be cancelled; race it so a stop is not stuck behind a long pause.
-      await this.#stop.orStop(this.client.ready(target));
+      // The signal takes the wait out of the gate on a stop; the race also covers a client of
+      // `mapRequests` whose ready() ignores it, so a stop is never stuck behind a long pause.
+      await this.#stop.orStop(this.client.ready(target, { signal: this.#stop.signal }));
       if (this.#stop.stopped) return undefined;
       const after = this.client.stats(target);
       if (!after) return { key: String(target), rate: Infinity };

@@ -5,11 +5,17 @@ export class RunStop {
   #stopped = false;
   #reason: unknown;
   readonly #inFlight = new Set<AbortController>();
+  readonly #controller = new AbortController();
   /** Pending `orStop` waits; each removes itself when its promise settles. */
   readonly #listeners = new Set<() => void>();
 
   get stopped(): boolean {
     return this.#stopped;
+  }
+
+  /** Aborts when the run stops, for waits that take a signal (`client.ready`). */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
   }
 
   /** Why the run stopped; undefined while it runs. */
@@ -32,6 +38,7 @@ export class RunStop {
     this.#stopped = true;
     this.#reason = reason;
     for (const controller of this.#inFlight) controller.abort(reason);
+    this.#controller.abort(reason);
     for (const listener of this.#listeners) listener();
   }
 

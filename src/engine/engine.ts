@@ -1,7 +1,8 @@
 // The engine every adapter shares: options, the per-key gates, events and the attempt loop. An
 // adapter (fetch facade, undici interceptor) only describes its request and how to send it.
 
-import { ClientClosedError } from '../errors.js';
+import { ClientClosedError, InvalidOptionError } from '../errors.js';
+import { expectKnownKeys, expectObject } from '../validate.js';
 import { type ClientOptions, normalizeClientOptions, type NormalizedClientOptions, type RequestOptions, resolveRequestOptions } from '../client-options.js';
 import type { Gate, GateParts, GateStats, Pacer } from '../gate/gate.js';
 import { BucketRoutes, routeOf } from '../gate/bucket-routes.js';
@@ -37,7 +38,7 @@ export interface Engine {
   readonly config: NormalizedClientOptions;
   run<R>(request: EngineRequest, send: SendAttempt<R>): Promise<R>;
   /** Resolves when a request to `key` (an origin, URL or gate key) would be admitted without queueing; without a key, when every key would. */
-  ready(key?: string | URL): Promise<void>;
+  ready(key?: string | URL, options?: ReadyOptions): Promise<void>;
   stats(key: string | URL): GateStats | undefined;
   stats(): GateStats[];
   on<E extends SluiceEventName>(event: E, listener: SluiceListener<E>): () => void;
@@ -126,10 +127,16 @@ export function createEngine(options: ClientOptions = {}): Engine {
         return Promise.reject(error);
       }
     },
-    ready(key?: string | URL): Promise<void> {
+    ready(key?: string | URL, options?: ReadyOptions): Promise<void> {
+      let signal: AbortSignal | undefined;
+      try {
+        signal = readySignal(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       if (closed) return Promise.reject(new ClientClosedError());
-      if (key === undefined) return Promise.all(registry.all().map((gate) => gate.ready(config.maxWait))).then(() => undefined);
-      return registry.get(keyOf(key)).ready(config.maxWait);
+      if (key === undefined) return Promise.all(registry.all().map((gate) => gate.ready(config.maxWait, signal))).then(() => undefined);
+      return registry.get(keyOf(key)).ready(config.maxWait, signal);
     },
     stats: ((key?: string | URL) => {
       if (key === undefined) return registry.all().map((gate) => gate.stats());
@@ -141,6 +148,20 @@ export function createEngine(options: ClientOptions = {}): Engine {
       registry.close();
     },
   };
+}
+
+/** Options of `ready()`. */
+export interface ReadyOptions {
+  /** Stops waiting: `ready()` rejects with the signal's reason and leaves nothing behind. */
+  signal?: AbortSignal | undefined;
+}
+
+function readySignal(options: ReadyOptions | undefined): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  expectKnownKeys('options', expectObject('options', options), ['signal']);
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'an AbortSignal', signal);
+  return signal;
 }
 
 /**

@@ -188,19 +188,38 @@ export class Gate {
 
   /**
    * Resolves when a request to this key would be admitted without queueing. Rejects, as a
-   * request would, with `RateLimitedError` when the key is paused longer than `maxWait`, and
-   * with `ClientClosedError` once closed.
+   * request would, with `RateLimitedError` when the key is paused longer than `maxWait`, with
+   * `ClientClosedError` once closed, and with `signal`'s reason when it aborts.
    */
-  ready(maxWait = Infinity): Promise<void> {
+  ready(maxWait = Infinity, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(new ClientClosedError());
     if (this.open) return Promise.resolve();
     const refusal = this.#pauseRefusal({ priority: 0, deadline: Infinity, maxWait }, this.parts.now(), false);
     if (refusal) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
-      this.#readyWaiters.push({ resolve, reject, maxWait });
+      // An aborted wait leaves the list at once, so a producer that gives up leaves nothing behind.
+      const onAbort = (): void => {
+        this.#readyWaiters = this.#readyWaiters.filter((other) => other !== waiter);
+        reject(signal!.reason);
+      };
+      const waiter = {
+        maxWait,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (error: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#readyWaiters.push(waiter);
       this.#schedule();
     });
   }
+
 
   /** Pauses the key until `until` (epoch ms); a shorter pause never shortens a longer one. */
   pause(until: number, status?: number): void {

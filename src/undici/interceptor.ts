@@ -57,7 +57,7 @@ export function sluice(options: SluiceOptions = {}): SluiceInterceptor {
     // Exactly two parameters: `compose` checks the arity of what an interceptor returns.
     (opts, handler) => dispatchThroughEngine(engine, dispatch, opts, handler);
   return Object.assign(interceptor, {
-    ready: (key?: string | URL) => engine.ready(key),
+    ready: ((key, options) => engine.ready(key, options)) as SluiceInterceptor['ready'],
     stats: engine.stats,
     on: <E extends SluiceEventName>(event: E, listener: SluiceListener<E>) => engine.on(event, listener),
     close: () => engine.close(),

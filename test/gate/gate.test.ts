@@ -297,6 +297,21 @@ describe('ready', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(ready).toBe(true);
   });
+
+  it('stops waiting when its signal aborts, and leaves nothing behind', async () => {
+    const g = gate({ limit: createStaticLimit(1) });
+    const holder = await g.acquire(request());
+    const controller = new AbortController();
+    const waiting = g.ready(Infinity, controller.signal);
+    const stop = new Error('stop');
+    controller.abort(stop);
+    await expect(waiting).rejects.toBe(stop);
+    // A later release finds no stale waiter to resolve, and the abort listener is gone.
+    holder.release(ok);
+    await expect(g.ready(Infinity, AbortSignal.abort(stop))).rejects.toBe(stop);
+    await expect(g.ready()).resolves.toBeUndefined();
+    g.close();
+  });
 });
 
 describe('timers', () => {
