@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TimeoutError } from '../../src/errors.js';
+import { QueueFullError, TimeoutError } from '../../src/errors.js';
 import { type AttemptPlan, type AttemptResult, runAttempts } from '../../src/engine/attempt-loop.js';
+import { neverAborted } from '../../src/engine/sleep.js';
 import { createRetryPolicy } from '../../src/retry/policy.js';
 
 type Step = { status: number; headers?: Record<string, string> } | { error: unknown; sent: boolean } | 'hang';
@@ -141,5 +142,55 @@ describe('runAttempts', () => {
     await vi.advanceTimersByTimeAsync(1000);
     await result;
     expect(onRetry).toHaveBeenCalledWith(expect.objectContaining({ attempt: 1, delay: 1000, source: 'server' }));
+  });
+});
+
+// The signals handed to a transport: none to follow on the default path, and, with timeouts,
+// one the caller's abort still reaches after the response headers came.
+describe('the signal an attempt is sent with', () => {
+  it('is neverAborted, and no timer runs, when there is no caller signal and no timeout', async () => {
+    const { send, log } = scripted([{ status: 200 }]);
+    await expect(runAttempts(plan(), send)).resolves.toBe('response 200 #1');
+    expect(log.signals).toEqual([neverAborted]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('is the caller’s own signal when there is no timeout', async () => {
+    const { send, log } = scripted([{ status: 200 }]);
+    const controller = new AbortController();
+    await runAttempts(plan({ signal: controller.signal }), send);
+    expect(log.signals).toEqual([controller.signal]);
+  });
+
+  it('still carries the caller’s abort after the response came, with timeouts set (the body is read later)', async () => {
+    const { send, log } = scripted([{ status: 200 }]);
+    const controller = new AbortController();
+    await runAttempts(plan({ signal: controller.signal, attemptTimeout: 1000, totalTimeout: 5000 }), send);
+    expect(vi.getTimerCount()).toBe(0);
+    controller.abort(new Error('stop reading'));
+    expect(log.signals[0]!.aborted).toBe(true);
+    expect(log.signals[0]!.reason).toEqual(new Error('stop reading'));
+  });
+
+  it('is never made when admission refuses the first attempt; the refusal is the answer', async () => {
+    const send = vi.fn(scripted([{ status: 200 }]).send);
+    const refusal = new QueueFullError(1);
+    const admission = { acquire: () => Promise.reject(refusal), tryRetry: () => true, deposit: () => {} };
+    await expect(runAttempts(plan({ admission }), send)).rejects.toBe(refusal);
+    expect(send).not.toHaveBeenCalled();
+  });
+
+  it('passes the loop itself to admission, with the request’s priority, deadline and patience', async () => {
+    const seen: unknown[] = [];
+    const admission = {
+      acquire: (request: { priority: number; deadline: number; maxWait: number; method?: string }) => {
+        seen.push({ priority: request.priority, finite: Number.isFinite(request.deadline), maxWait: request.maxWait, method: request.method });
+        return Promise.resolve({ release() {} });
+      },
+      tryRetry: () => true,
+      deposit: () => {},
+    };
+    await runAttempts(plan({ admission, priority: 3, maxWait: 100, totalTimeout: 1000 }), scripted([{ status: 200 }]).send);
+    expect(seen).toEqual([{ priority: 3, finite: true, maxWait: 100, method: 'GET' }]);
   });
 });

@@ -6,34 +6,9 @@ import { describe, expect, it } from 'vitest';
 import type { HeaderReader } from '../../src/headers.js';
 import { parseRateLimitHeaders } from '../../src/ratelimit/parse.js';
 import { responseHeaderReader } from '../../src/undici/undici-headers.js';
-import { headerValue, nowArb } from '../ratelimit/arbitraries.js';
+import { headerValue, nowArb, rateLimitFieldNames } from '../ratelimit/arbitraries.js';
 
-const names = [
-  'ratelimit',
-  'ratelimit-policy',
-  'ratelimit-limit',
-  'ratelimit-remaining',
-  'ratelimit-reset',
-  'x-ratelimit-limit',
-  'x-ratelimit-remaining',
-  'x-ratelimit-reset',
-  'x-ratelimit-used',
-  'x-ratelimit-resource',
-  'x-ratelimit-reset-after',
-  'x-ratelimit-bucket',
-  'x-ratelimit-limit-requests',
-  'x-ratelimit-remaining-requests',
-  'x-ratelimit-reset-requests',
-  'x-rate-limit-limit',
-  'x-rate-limit-remaining',
-  'x-rate-limit-reset',
-  'anthropic-ratelimit-requests-limit',
-  'anthropic-ratelimit-requests-remaining',
-  'anthropic-ratelimit-requests-reset',
-  'content-type',
-  'retry-after',
-  'x-request-id',
-];
+const names = [...rateLimitFieldNames, 'content-type', 'retry-after', 'x-request-id'];
 
 /** Spelled as servers do, in any case. */
 const fieldName = fc.tuple(fc.constantFrom(...names), fc.boolean()).map(([name, upper]) => (upper ? name.toUpperCase() : name));

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClientClosedError, LoadShedError, QueueFullError, QueueTimeoutError, RateLimitedError } from '../../src/errors.js';
 import { BucketRoutes, bucketKey } from '../../src/gate/bucket-routes.js';
-import { Gate, type AdmissionRequest, type GateBuckets, type GateParts, type Ticket } from '../../src/gate/gate.js';
+import { Gate, type AdmissionRequest, type GateParts, type Ticket } from '../../src/gate/gate.js';
 import { GateRegistry } from '../../src/gate/gate-registry.js';
 import { GateEvents } from '../../src/gate/gate-events.js';
 import { createWaiterQueue } from '../../src/gate/waiter-queue.js';
@@ -13,8 +13,8 @@ import type { AttemptOutcome } from '../../src/retry/policy.js';
 
 const start = Date.UTC(2026, 10, 29, 12, 0, 0);
 
-function gate(overrides: Partial<GateParts> = {}, key = 'http://api.test', buckets?: GateBuckets): Gate {
-  return new Gate(key, {
+function parts(overrides: Partial<GateParts> = {}): GateParts {
+  return {
     limit: createStaticLimit(2),
     pacer: undefined,
     queue: createWaiterQueue({ maxQueue: 5 }),
@@ -23,7 +23,11 @@ function gate(overrides: Partial<GateParts> = {}, key = 'http://api.test', bucke
     now: Date.now,
     events: new GateEvents(),
     ...overrides,
-  }, buckets);
+  };
+}
+
+function gate(overrides: Partial<GateParts> = {}): Gate {
+  return new Gate('http://api.test', parts(overrides));
 }
 
 function request(overrides: Partial<AdmissionRequest> = {}): AdmissionRequest {
@@ -362,15 +366,7 @@ describe('bucket hints', () => {
   function bucketed() {
     const routes = new BucketRoutes();
     const registry = new GateRegistry({
-      makeParts: () => ({
-        limit: createStaticLimit(2),
-        pacer: undefined,
-        queue: createWaiterQueue({ maxQueue: 5 }),
-        budget: undefined,
-        queueTimeout: Infinity,
-        now: Date.now,
-        events: new GateEvents(),
-      }),
+      makeParts: () => parts(),
       idleMs: 60_000,
       now: Date.now,
       routes,

@@ -38,6 +38,31 @@ const structuredText = fc.oneof(
 );
 
 /** One hostile header value: free text, numbers of every size and sign, dates, durations, fields. */
+/** Every field name a rate-limit dialect reads, as servers spell them (lower case here). */
+export const rateLimitFieldNames: readonly string[] = [
+  'ratelimit',
+  'ratelimit-policy',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'x-ratelimit-limit',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
+  'x-ratelimit-used',
+  'x-ratelimit-resource',
+  'x-ratelimit-reset-after',
+  'x-ratelimit-bucket',
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-remaining-requests',
+  'x-ratelimit-reset-requests',
+  'x-rate-limit-limit',
+  'x-rate-limit-remaining',
+  'x-rate-limit-reset',
+  'anthropic-ratelimit-requests-limit',
+  'anthropic-ratelimit-requests-remaining',
+  'anthropic-ratelimit-requests-reset',
+];
+
 export const headerValue: fc.Arbitrary<string> = fc.oneof(
   fc.string(),
   fc.string({ unit: 'binary' }),

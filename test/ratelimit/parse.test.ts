@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRateLimitHeaders } from '../../src/ratelimit/parse.js';
-import { expectWellFormed, headersWith, nowArb } from './arbitraries.js';
+import { expectWellFormed, headersWith, nowArb, rateLimitFieldNames } from './arbitraries.js';
 
 describe('parseRateLimitHeaders', () => {
   it('detects the IETF draft-10 fields', () => {
@@ -75,26 +75,7 @@ describe('parseRateLimitHeaders', () => {
 });
 
 describe('parseRateLimitHeaders properties', () => {
-  const names = [
-    'ratelimit',
-    'ratelimit-policy',
-    'ratelimit-limit',
-    'ratelimit-remaining',
-    'ratelimit-reset',
-    'x-ratelimit-limit',
-    'x-ratelimit-remaining',
-    'x-ratelimit-reset',
-    'x-ratelimit-used',
-    'x-ratelimit-resource',
-    'x-ratelimit-reset-after',
-    'x-ratelimit-bucket',
-    'x-ratelimit-limit-requests',
-    'x-ratelimit-remaining-requests',
-    'x-ratelimit-reset-requests',
-    'anthropic-ratelimit-requests-limit',
-    'anthropic-ratelimit-requests-remaining',
-    'anthropic-ratelimit-requests-reset',
-  ];
+  const names = rateLimitFieldNames;
 
   it('never throws and keeps every number finite, whole and non-negative for any mix of headers', () => {
     fc.assert(
