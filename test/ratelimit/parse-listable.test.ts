@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { HeaderReader } from '../../src/headers.js';
 import { parseRateLimitHeaders } from '../../src/ratelimit/parse.js';
 import { responseHeaderReader } from '../../src/undici/undici-headers.js';
-import { headerValue, nowArb, rateLimitFieldNames } from '../ratelimit/arbitraries.js';
+import { headerValue, nowArb, rateLimitFieldNames } from './arbitraries.js';
 
 const names = [...rateLimitFieldNames, 'content-type', 'retry-after', 'x-request-id'];
 
