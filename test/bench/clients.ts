@@ -22,7 +22,7 @@ export interface BenchClient {
  */
 export const clientConfigurations: Record<ClientName, string> = {
   sluice:
-    "createClient({ dispatcher: new Agent() }) — defaults: adaptive window (10 → AIMD), adaptive pacing, 5 retries, full-jitter backoff 200 ms·2ⁿ ≤ 30 s, server time wins (≤ 60 s), retry budget 20 % + 10/s",
+    "createClient({ dispatcher: new Agent() }) — defaults: adaptive window (slow start from 10; on a 503 cut to what the origin held), adaptive pacing, 5 retries, full-jitter backoff 200 ms·2ⁿ ≤ 30 s, server time wins (≤ 60 s), retry budget 20 % + 10/s",
   'sluice/undici':
     "undici.request(url, { dispatcher: new Agent().compose(sluice()) }) — sluice's undici interceptor, default options (as sluice above); compared with undici.request",
   'undici.request':
