@@ -99,6 +99,8 @@ export function fitBucketRate(
   }: { minRate: number; maxRate: number; toleranceMs: number; hints?: readonly number[] },
 ): { ranges: RateRange[]; consistent: boolean } | undefined {
   if (!outcomes.some((o) => !o.ok) || !outcomes.some((o) => o.ok)) return undefined;
+  // A throttle at a rate below the floor (the caller's bound) must still leave one rate to test.
+  maxRate = Math.max(minRate, maxRate);
   const margin = (rate: number): number => {
     const b = replayBurstBounds(outcomes, rate, toleranceMs);
     return b.high - b.low;

@@ -122,11 +122,11 @@ export interface RateControllerOptions {
    */
   minRate?: number;
   /** Depth options of the token bucket the controller steers. */
-  bucket?: Pick<TokenBucketOptions, 'minDepth' | 'depthMs'>;
+  bucket?: Pick<TokenBucketOptions, 'minDepth' | 'depthMs' | 'catchUpMs'>;
 }
 
 export type NormalizedRateControllerOptions = Required<Omit<RateControllerOptions, 'bucket'>> & {
-  bucket: Pick<TokenBucketOptions, 'minDepth' | 'depthMs'>;
+  bucket: Pick<TokenBucketOptions, 'minDepth' | 'depthMs' | 'catchUpMs'>;
 };
 
 export const rateControllerDefaults: Readonly<NormalizedRateControllerOptions> = Object.freeze({
@@ -294,18 +294,22 @@ interface SyncContext {
 /** X-RateLimit-like headers without a stated window: what `remaining` has shown so far. */
 interface Remaining {
   refill: 'unknown' | 'continuous' | 'none';
-  last?: { at: number; remaining: number; successes: number; resetAt: number };
+  /**
+   * Start of the span compared for refill (telling a fixed quota from a bucket): a quota that
+   * shows no refill over 2 s with no reset in between does not refill continuously. Restarted
+   * whenever a reset may have passed since, so a one-second window never counts as flat.
+   */
+  flat?: { at: number; remaining: number; successes: number; resetAt: number };
   /** Start of the current span in which the bucket never reported full. */
   anchor?: { at: number; remaining: number; successes: number; inFlight: number };
-  /** Since when no refill has been seen (for telling a fixed quota from a bucket). */
-  flatSince?: number;
   learned?: number;
   /** The ramp was halved at the first drain. */
   halved?: boolean;
   /**
-   * Until learned, while drained: the refill a bucket that is full at its reset would need,
-   * (limit − remaining) / reset. Coarse (resets are often whole epoch seconds, so it reads low)
-   * but it stops a ramp frozen at several times a slow server's rate from outrunning it.
+   * Until learned, while drained: the most refill a bucket that is full at its reset can have,
+   * (limit − remaining) / (reset − its unit), since resets are rounded up (often to whole
+   * seconds). It stops a ramp frozen at several times a slow server's rate from outrunning it;
+   * a reset of a single unit says nothing and gives none.
    */
   hint?: number;
 }
@@ -561,8 +565,12 @@ export class RateController {
       case 'held':
         // Probing leaves 'held' for 'estimated' (see `#trackQuiet`).
         return Math.max(this.#o.minRate, this.#estimated!.base);
-      case 'header':
-        return this.#policyRate ?? this.#remaining.learned ?? Math.min(this.#ramp, this.#remaining.hint ?? Infinity);
+      case 'header': {
+        // Floored like every paced mode: a rate of 0 has no next token, and with nothing in flight
+        // no answer would ever change it.
+        const rate = this.#policyRate ?? this.#remaining.learned ?? Math.min(this.#ramp, this.#remaining.hint ?? Infinity);
+        return Math.max(this.#o.minRate, rate);
+      }
       case 'quota':
         return Math.max(this.#o.minRate, this.#policyRate ?? this.#o.minRate);
     }
@@ -734,21 +742,25 @@ export class RateController {
     const full = remaining >= limit - 1;
     const resetAt = obs.resetMs === undefined ? Infinity : now + obs.resetMs;
 
-    // Refill evidence: more left (plus what we spent meanwhile) than before, with no reset in
-    // between (a reset may be a second late: epoch seconds).
-    if (s.last !== undefined && decidedAt < s.last.resetAt - 1000) {
-      const gained = remaining - s.last.remaining + (this.#successes - s.last.successes);
+    // Refill evidence: more left (plus what we spent meanwhile) than at the start of the span,
+    // with no reset in between (a reset may be a second late: epoch seconds). "None" needs one
+    // span of 2 s without a reset: compared answer to answer instead, a bucket refilling at 50/s
+    // behind a reset of "1" (whole delta seconds) gained less than a token between neighbours,
+    // read as flat, and was spread as a spent quota at rate 0 (a hang).
+    const flat = s.flat;
+    if (flat === undefined || decidedAt >= flat.resetAt - 1000 || decidedAt < flat.at) {
+      s.flat = { at: decidedAt, remaining, successes: this.#successes, resetAt };
+    } else {
+      const gained = remaining - flat.remaining + (this.#successes - flat.successes);
       if (gained >= 1) {
         s.refill = 'continuous';
-        s.flatSince = undefined;
-      } else if (s.refill === 'unknown') {
-        s.flatSince ??= s.last.at;
-        if (decidedAt - s.flatSince >= 2000) s.refill = 'none';
-      }
+        s.flat = { at: decidedAt, remaining, successes: this.#successes, resetAt };
+      } else if (s.refill === 'unknown' && decidedAt - flat.at >= 2000) s.refill = 'none';
     }
-    s.last = { at: decidedAt, remaining, successes: this.#successes, resetAt };
 
     if (s.refill === 'none') return this.#spreadQuota(now, remaining, limit, obs.resetMs, ctx);
+    // Without a stated window the policy rate is only ever a quota's spread; it ends with the quota.
+    this.#policyRate = undefined;
 
     // Learn R from how remaining changes over ≥ learnSpanMs while never full (header modes of
     // RATE-DISCOVERY): (r₂ − r₁ + successes in between) / Δt.
@@ -766,9 +778,15 @@ export class RateController {
       if (gained >= 3 * doubt) s.learned = Math.max(this.#o.minRate, ((gained - doubt) / span) * 1000);
     }
     const drained = remaining <= ctx.reserve + 1;
+    // The reset is rounded up to its unit (whole seconds in most dialects), so the true time to
+    // full lies up to one unit below it, and (limit − remaining) / reset is only a lower bound on
+    // R: a reset of "1" at B = 5 read 5/s against 50/s and held the pace there (4 × ideal). As a
+    // cap only the upper bound is sound: (limit − remaining) / (reset − unit), none when the reset
+    // is a single unit.
+    const certainMs = obs.resetMs === undefined ? 0 : obs.resetMs - resetUnitMs(obs);
     s.hint =
-      drained && obs.resetMs !== undefined && obs.resetMs >= 1000
-        ? Math.max(this.#o.minRate, ((limit - remaining) / obs.resetMs) * 1000)
+      drained && certainMs >= 500
+        ? Math.max(this.#o.minRate, ((limit - remaining) / certainMs) * 1000)
         : undefined;
     // Ramp only while remaining shows spare tokens (RATE-DISCOVERY). A burst-1 or -2 bucket never
     // shows spare tokens, so there the ramp runs as without headers.
@@ -810,7 +828,19 @@ export class RateController {
       return true;
     }
     this.#mode = 'quota';
-    this.#policyRate = quotaRate(left, resetMs);
+    if (left < 1) {
+      // Spent: no token until the reset, then resume at the quota's average over the span just
+      // waited (a whole new quota arrives then; its first answer re-decides). Spreading the zero
+      // that is left instead gave a rate of 0: no token ever, and nothing in flight to change it.
+      this.#policyRate = Math.max(this.#o.minRate, quotaRate(limit, resetMs));
+      this.#apply(now);
+      this.#limitDepth(now);
+      // Exactly that debt, also when deeper: attempts the server refused or will refuse do not
+      // push the next token past the reset, which brings a whole new quota.
+      this.bucket.setTokens(1 - (this.#rate * resetMs) / 1000, now);
+      return true;
+    }
+    this.#policyRate = Math.max(this.#o.minRate, quotaRate(left, resetMs));
     this.#apply(now);
     this.#limitDepth(now);
     // Spreading means no bursts: only ever lower the bucket to what the server has left.
@@ -835,6 +865,15 @@ export function createRateController(options: RateControllerOptions = {}, now = 
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * The unit a dialect's reset is rounded up to: Discord (seconds with millisecond decimals) and
+ * OpenAI (Go durations such as `12ms`) to the millisecond; the others to the whole second (delta
+ * seconds, epoch seconds, RFC 3339 without fraction).
+ */
+function resetUnitMs(obs: RateLimitObservation): number {
+  return obs.dialect === 'discord' || obs.dialect === 'openai' ? 1 : 1000;
+}
 
 function positive(option: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {

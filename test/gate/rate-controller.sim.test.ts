@@ -33,7 +33,7 @@ const JITTER_MS = 0.7 * simDefaults.rttMs[1] - 0.3 * simDefaults.rttMs[0];
 function floorMs(dialect: SimDialect, n: number, rate: number, burst: number): number {
   const ideal = burst <= 1 ? ((n - 1) * (1000 / rate + JITTER_MS)) : idealWallMs(n, rate, burst);
   // X-RateLimit with B = 1 never shows spare tokens, so it falls back to the Retry-After logic.
-  const blind = dialect === 'retry-after' || (dialect === 'x-ratelimit' && burst <= 1);
+  const blind = dialect === 'retry-after' || (dialect.startsWith('x-ratelimit') && burst <= 1);
   const firstPause = blind ? Math.max(0, 1000 - (burst / rate) * 1000) : 0;
   return ideal + firstPause;
 }
@@ -103,7 +103,7 @@ describe('acceptance: N = 2000 fired at once, R = 100/s, B = 10 (ideal 19.9 s)',
 describe('generality: R ∈ {5, 20, 100, 500}/s × B ∈ {1, 5, 10, 50, 100} × N ∈ {200, 2000}, each dialect', () => {
   const rows: Row[] = [];
   beforeAll(() => {
-    for (const dialect of ['ietf', 'x-ratelimit', 'retry-after'] as const) {
+    for (const dialect of ['ietf', 'x-ratelimit', 'x-ratelimit-delta', 'x-ratelimit-ms', 'retry-after'] as const) {
       for (const requests of [200, 2000]) {
         for (const rate of [5, 20, 100, 500]) {
           for (const burst of [1, 5, 10, 50, 100]) rows.push(run(dialect, requests, rate, burst));
@@ -128,8 +128,9 @@ describe('generality: R ∈ {5, 20, 100, 500}/s × B ∈ {1, 5, 10, 50, 100} × 
     }
   });
 
-  it('X-RateLimit: at most 2 % answered 429 and within 1.1 × ideal (+ 0.5 s to learn R) wherever B > 1', () => {
-    for (const r of of('x-ratelimit').filter((r) => r.burst > 1)) {
+  it('X-RateLimit (epoch, delta or millisecond reset): at most 2 % answered 429 and within 1.1 × ideal (+ 0.5 s to learn R) wherever B > 1', () => {
+    const xRateLimit = [...of('x-ratelimit'), ...of('x-ratelimit-delta'), ...of('x-ratelimit-ms')];
+    for (const r of xRateLimit.filter((r) => r.burst > 1)) {
       expect(r.throttled, table([r])).toBeLessThanOrEqual(0.02 * r.requests);
       expect(r.wallMs, table([r])).toBeLessThanOrEqual(1.1 * r.idealMs + 500);
     }
@@ -145,6 +146,29 @@ describe('generality: R ∈ {5, 20, 100, 500}/s × B ∈ {1, 5, 10, 50, 100} × 
   it('every dialect, short runs and burst-1 included: within 1.4 × its floor plus 2.5 s (two or three more pauses)', () => {
     for (const r of rows) expect(r.wallMs, table([r])).toBeLessThanOrEqual(1.4 * r.floorMs + 2500);
   });
+});
+
+describe('resets rounded up to whole delta seconds (IETF legacy, X-RateLimit delta) with B/R under a second', () => {
+  // Such a server says "Reset: 1" whenever it is not full, so (B − remaining) / reset reads R as
+  // B/s: at R = 50, B = 5 that held the pace at 4.9/s (4.1 × ideal); at R = 10, B = 1 at 1/s
+  // (out of virtual time). The reset bounds R from below only; remaining's changes tell R.
+  const cases = [
+    [300, 50, 5],
+    [300, 10, 1],
+    [2000, 300, 20],
+    [2000, 100, 10],
+  ] as const;
+  for (const dialect of ['x-ratelimit-delta', 'x-ratelimit-ms'] as const) {
+    for (const [requests, rate, burst] of cases) {
+      it(`${dialect}, N = ${requests}, R = ${rate}/s, B = ${burst}: none fails, as close to ideal as the epoch-reset dialect`, () => {
+        const r = run(dialect, requests, rate, burst);
+        expect(r.failed, table([r])).toBe(0);
+        expect(r.throttled, table([r])).toBeLessThanOrEqual(0.02 * requests);
+        if (burst > 1) expect(r.ratio, table([r])).toBeLessThanOrEqual(1.05);
+        else expect(r.wallMs, table([r])).toBeLessThanOrEqual(1.25 * r.floorMs);
+      });
+    }
+  }
 });
 
 describe('a loaded machine: client and server each stall 5–60 ms about every 200 ms', () => {

@@ -426,6 +426,63 @@ describe('RateController', () => {
       expect(c.rate).toBeGreaterThan(0.45);
       expect(c.rate).toBeLessThan(0.55);
     });
+
+    /** A fixed quota (no refill) of `limit` until `resetAt` ms, spent by `spend` sends every 10 ms. */
+    function spendQuota(c: RateController, limit: number, resetAt: number, spend: number): number {
+      let remaining = limit;
+      let t = 0;
+      for (let i = 0; i < spend; i++, t += 10) {
+        c.onSend(t);
+        remaining--;
+        const rateLimit: RateLimitObservation = { dialect: 'x-ratelimit', limit, remaining, resetMs: resetAt - (t + 2) };
+        c.onResponse(t + 2, { throttled: false, sentAt: t, rateLimit });
+      }
+      return t;
+    }
+
+    it('waits out a spent quota until its reset, then releases again (never a rate of 0)', () => {
+      // 300 sends over 3 s show no refill, so this is a quota; the last leaves 0 with 7 s to go.
+      const c = createRateController({}, 0);
+      const t = spendQuota(c, 300, 10_000, 300);
+      expect(c.state).toBe('quota');
+      expect(c.rate).toBeGreaterThan(0);
+      // No token before the reset, one at it (not the 20 s of a rate floored at minRate).
+      const wait = c.delayUntilToken(t);
+      expect(wait).toBeGreaterThan(10_000 - t - 50);
+      expect(wait).toBeLessThanOrEqual(10_000 - t);
+      expect(c.delayUntilToken(10_000)).toBe(0);
+    });
+
+    it('leaves the quota spread once remaining refills, instead of pacing at its spent rate of 0', () => {
+      const c = createRateController({}, 0);
+      let t = spendQuota(c, 300, 10_000, 300);
+      // The server refills after all (a bucket behind a slow reset): more left than spent.
+      c.onSend(t);
+      c.onResponse(t + 2, { throttled: false, sentAt: t, rateLimit: { dialect: 'x-ratelimit', limit: 300, remaining: 50, resetMs: 5000 } });
+      t += 2;
+      expect(c.state).not.toBe('quota');
+      expect(c.rate).toBeGreaterThan(0);
+      expect(Number.isFinite(c.delayUntilToken(t))).toBe(true);
+    });
+
+    it('does not cap the ramp at (limit − remaining) / reset when the reset is a single whole second', () => {
+      // A 50/s, B = 5 server sending delta seconds says "Reset: 1" whenever it is not full: 5/s
+      // read from that is a lower bound on R (the true time to full is 0.1 s), not a cap.
+      const c = createRateController({}, 0);
+      let tokens = 5;
+      let last = 0;
+      drive(c, 0, 3000, (sentAt, now) => {
+        const at = (sentAt + now) / 2;
+        tokens = Math.min(5, tokens + (50 * (at - last)) / 1000);
+        last = at;
+        const ok = tokens >= 1;
+        if (ok) tokens -= 1;
+        const resetMs = Math.ceil((((5 - tokens) / 50) * 1000) / 1000) * 1000;
+        return { throttled: !ok, rateLimit: { dialect: 'x-ratelimit', limit: 5, remaining: Math.floor(tokens), resetMs } };
+      });
+      expect(c.rate).toBeGreaterThan(40);
+      expect(c.rate).toBeLessThanOrEqual(52);
+    });
   });
 
   describe('Retry-After only', () => {

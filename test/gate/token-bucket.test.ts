@@ -133,7 +133,40 @@ describe('TokenBucket', () => {
     );
   });
 
+  describe('a late timer (catchUpMs)', () => {
+    /** Spends the bucket at 0, asks when the next token is due (10 ms), then drains at `wakeAt`. */
+    function lateWake(options: ConstructorParameters<typeof TokenBucket>[0], ask: boolean, wakeAt: number): number {
+      const bucket = new TokenBucket({ rate: 100, ...options }, 0);
+      for (let i = 0; i < 3; i++) bucket.take(0);
+      // A waiter left behind asks when its token is due; idle demand does not ask.
+      if (ask) expect(bucket.delayUntilToken(0)).toBeCloseTo(10);
+      let released = 0;
+      while (bucket.delayUntilToken(wakeAt) === 0) {
+        bucket.take(wakeAt);
+        released++;
+      }
+      return released;
+    }
+
+    it('keeps what accrued while a waiter was late, up to catchUpMs worth past the depth', () => {
+      // Due at 10 ms, woken at 70: 7 accrued; the depth (3) plus 30 ms (3) keeps 6 of them.
+      expect(lateWake({ catchUpMs: 30 }, true, 70)).toBe(6);
+      expect(lateWake({ catchUpMs: 30 }, true, 35)).toBe(3);
+      // Off by default.
+      expect(lateWake({}, true, 70)).toBe(3);
+    });
+
+    it('credits nothing to demand that was idle rather than held back', () => {
+      expect(lateWake({ catchUpMs: 30 }, false, 70)).toBe(3);
+    });
+
+    it('never credits past the maximum depth (the server burst)', () => {
+      expect(lateWake({ catchUpMs: 30, maxDepth: 4 }, true, 70)).toBe(4);
+    });
+  });
+
   it('rejects invalid options with InvalidOptionError naming the option', () => {
+    expect(() => new TokenBucket({ catchUpMs: -1 })).toThrow(/`catchUpMs`/);
     expect(() => new TokenBucket({ rate: -1 })).toThrow(InvalidOptionError);
     expect(() => new TokenBucket({ rate: Number.NaN })).toThrow(/`rate`/);
     expect(() => new TokenBucket({ minDepth: 0.5 })).toThrow(/`minDepth`/);

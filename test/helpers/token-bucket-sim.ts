@@ -3,8 +3,16 @@
 
 import type { RateLimitObservation } from '../../src/ratelimit/types.js';
 
-/** What the server tells the client besides the status. */
-export type SimDialect = 'ietf' | 'x-ratelimit' | 'retry-after';
+/**
+ * What the server tells the client besides the status (as mocks/rate-limit-headers.ts sends it):
+ * - `x-ratelimit`: X-RateLimit-* with Reset in epoch seconds, rounded up (GitHub, X; Anthropic's
+ *   RFC 3339 whole seconds read the same).
+ * - `x-ratelimit-delta`: X-RateLimit-* with Reset in delta seconds, rounded up (and IETF legacy
+ *   `RateLimit-Limit/-Remaining/-Reset`, which parses to the same): "1" whenever B/R < 1 s.
+ * - `x-ratelimit-ms`: Reset to the millisecond, rounded up (Discord's Reset-After, OpenAI's Go
+ *   durations).
+ */
+export type SimDialect = 'ietf' | 'x-ratelimit' | 'x-ratelimit-delta' | 'x-ratelimit-ms' | 'retry-after';
 
 /** The part of a rate controller the simulated client drives (the real one fits as is). */
 export interface SimPacer {
@@ -277,6 +285,13 @@ function observe(
       remaining,
       resetMs: Math.ceil(fullInMs / 1000) * 1000,
     };
+  }
+  if (p.dialect === 'x-ratelimit-delta' || p.dialect === 'x-ratelimit-ms') {
+    // A relative reset, read from the moment the response was received: whole seconds rounded up,
+    // or milliseconds rounded up.
+    const resetMs = p.dialect === 'x-ratelimit-delta' ? Math.ceil(fullInMs / 1000) * 1000 : Math.ceil(fullInMs);
+    // Discord's parser claims the millisecond one; the whole-second one parses as X-RateLimit.
+    return { dialect: p.dialect === 'x-ratelimit-ms' ? 'discord' : 'x-ratelimit', limit: p.burst, remaining, resetMs };
   }
   if (p.dialect === 'x-ratelimit') {
     // X-RateLimit-Reset is epoch seconds of the moment the bucket is full again; the parser turns
