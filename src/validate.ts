@@ -26,6 +26,12 @@ export function expectBoolean(name: string, value: unknown): boolean {
   return value;
 }
 
+/** An `AbortSignal`, or undefined when none was given. */
+export function expectOptionalSignal(name: string, value: unknown): AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) throw new InvalidOptionError(name, 'an AbortSignal', value);
+  return value;
+}
+
 export function expectOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !allowed.includes(value as T)) {
     throw new InvalidOptionError(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);

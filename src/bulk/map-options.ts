@@ -2,7 +2,7 @@
 // validation, so a bad option fails when the run is created rather than halfway through it.
 
 import { InvalidOptionError } from '../errors.js';
-import { expectBoolean, expectInteger, expectKnownKeys, expectObject, expectOneOf } from '../validate.js';
+import { expectBoolean, expectInteger, expectKnownKeys, expectObject, expectOneOf, expectOptionalSignal } from '../validate.js';
 import { bodyModes, type BodyMode } from './body-mode.js';
 
 export interface MapOptions {
@@ -91,10 +91,7 @@ const mapKeys = ['concurrency', 'ordered', 'bufferSize', 'failFast', 'signal', '
 export function normalizeMapOptions(input: MapOptions = {}): NormalizedMapOptions {
   const options = expectObject('options', input) as MapOptions;
   expectKnownKeys('options', options as Record<string, unknown>, mapKeys);
-  const { signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new InvalidOptionError('signal', 'an AbortSignal', signal);
-  }
+  const signal = expectOptionalSignal('signal', options.signal);
   return {
     concurrency: expectInteger('concurrency', options.concurrency ?? mapDefaults.concurrency, 1),
     ordered: expectBoolean('ordered', options.ordered ?? mapDefaults.ordered),

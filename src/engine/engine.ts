@@ -1,8 +1,8 @@
 // The engine every adapter shares: options, the per-key gates, events and the attempt loop. An
 // adapter (fetch facade, undici interceptor) only describes its request and how to send it.
 
-import { ClientClosedError, InvalidOptionError } from '../errors.js';
-import { expectKnownKeys, expectObject } from '../validate.js';
+import { ClientClosedError } from '../errors.js';
+import { expectKnownKeys, expectObject, expectOptionalSignal } from '../validate.js';
 import { type ClientOptions, normalizeClientOptions, type NormalizedClientOptions, type RequestOptions, resolveRequestOptions } from '../client-options.js';
 import type { Gate, GateParts, GateStats, Pacer } from '../gate/gate.js';
 import { BucketRoutes, routeOf } from '../gate/bucket-routes.js';
@@ -159,9 +159,7 @@ export interface ReadyOptions {
 function readySignal(options: ReadyOptions | undefined): AbortSignal | undefined {
   if (options === undefined) return undefined;
   expectKnownKeys('options', expectObject('options', options), ['signal']);
-  const { signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'an AbortSignal', signal);
-  return signal;
+  return expectOptionalSignal('signal', options.signal);
 }
 
 /**

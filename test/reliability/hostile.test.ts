@@ -150,7 +150,7 @@ describe('a huge body on a discarded 503', () => {
 
   it('that only drips is given up after the drain bound, while the retry goes ahead on a new connection', async () => {
     let dripClosedAt: number | undefined;
-    const { client, url, server, finish } = await rig((socket, request) => {
+    const { client, url, finish } = await rig((socket, request) => {
       if (request.index === 0) {
         socket.once('close', () => (dripClosedAt = performance.now()));
         drip(socket, 'HTTP/1.1 503 Service Unavailable\r\nretry-after-ms: 10\r\nTransfer-Encoding: chunked\r\n\r\n', 50);

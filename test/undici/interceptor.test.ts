@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, Client, errors, fetch as undiciFetch, Pool, request, type Dispatcher } from 'undici';
 import type { RequestHandler } from 'msw';
-import { startLoopbackServer, type LoopbackServer } from '../../mocks/loopback.js';
+import { startLoopbackServer } from '../../mocks/loopback.js';
 import { sequence, type SequenceEntry } from '../../mocks/sequence.js';
 import { InvalidOptionError, isQueueFullError, isTimeoutError } from '../../src/errors.js';
 import { sluice, type SluiceOptions } from '../../src/undici/index.js';
