@@ -18,7 +18,7 @@ import { type RetryEvent, runAttempts, type SendAttempt } from './attempt-loop.j
 
 /** One logical request, as an adapter describes it to the engine. */
 export interface EngineRequest {
-  /** Read only when a custom `key` function needs the URL (or `origin` is absent). */
+  /** Read only when a custom `key` function or a bucket route needs the URL (or `origin` is absent). */
   url: URL;
   /** `url.origin`, when the adapter knows it without building the URL. */
   origin?: string | undefined;

@@ -220,7 +220,6 @@ export class Gate {
     });
   }
 
-
   /** Pauses the key until `until` (epoch ms); a shorter pause never shortens a longer one. */
   pause(until: number, status?: number): void {
     if (until <= this.#pausedUntil) return;
@@ -321,9 +320,8 @@ export class Gate {
     if (serverDelay !== undefined) (rateRefusal ? rated : this).pause(now + serverDelay, status);
     // Only rate refusals teach the pacer: a 503 (even with Retry-After) is a capacity signal, and
     // read as a rate it capped a recovering origin at its brownout pace (bench scenario 5).
-    const throttled = rateRefusal;
     rated.parts.pacer?.onResponse(now, {
-      throttled,
+      throttled: rateRefusal,
       rateLimit,
       pausedUntil: rated.#pausedUntil > now ? rated.#pausedUntil : undefined,
       sentAt,
@@ -348,7 +346,6 @@ export class Gate {
     gate.lastActive = now;
     return gate;
   }
-
 
   #pauseRefusal(request: AdmissionRequest, now: number, count = true): RateLimitedError | undefined {
     if (this.#pausedUntil <= now) return undefined;
