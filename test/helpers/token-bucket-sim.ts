@@ -173,10 +173,7 @@ export function runTokenBucketSim(params: SimParams): SimResult {
     while (queue.length > 0 && inFlight < Math.floor(window)) {
       const wait = Math.max(pausedUntil - now, pacer.delayUntilToken(now));
       if (wait > 0) {
-        if (now + wait < wakeAt) {
-          wakeAt = now + wait;
-          schedule({ at: wakeAt, kind: 'wake' });
-        }
+        wakeAt = armWake(now + wait, wakeAt, schedule);
         return;
       }
       const id = queue.shift()!;
@@ -305,6 +302,13 @@ function observe(
     };
   }
   return undefined;
+}
+
+/** Schedules a wake-up at `at` unless one is armed sooner; returns the wake-up now armed. */
+function armWake(at: number, armed: number, schedule: (event: { at: number; kind: 'wake' }) => void): number {
+  if (at >= armed) return armed;
+  schedule({ at, kind: 'wake' });
+  return at;
 }
 
 /** Small seeded PRNG (mulberry32), so runs are reproducible. */
@@ -450,10 +454,7 @@ export function runDemandSim(params: DemandSimParams): DemandSimResult {
     while (ready > 0) {
       const wait = Math.max(pausedUntil - now, pacer.delayUntilToken(now));
       if (wait > 0) {
-        if (now + wait < wakeAt) {
-          wakeAt = now + wait;
-          schedule({ at: wakeAt, kind: 'wake' });
-        }
+        wakeAt = armWake(now + wait, wakeAt, schedule);
         return;
       }
       ready--;
