@@ -45,25 +45,88 @@ export function replayBurstBounds(
   const tolerance = (o: Outcome): number => Math.max(toleranceMs, o.slack ?? 0);
   let widest = toleranceMs;
   for (const o of outcomes) widest = Math.max(widest, tolerance(o));
+  // Refusals are judged against the most the server could have been owed: every success as late
+  // as its slack allows (less refill since). A second replay keeps those later times; successes
+  // not yet placed there could still have come before the refusal, so they count in full.
+  const late = new LateSuccesses(rate);
   for (let i = 0; i < outcomes.length; i++) {
     const o = outcomes[i]!;
     const gap = o.at - prev;
     const tol = tolerance(o);
+    late.advanceTo(o.at);
     if (o.ok) {
       low = Math.max(low, 1 + Math.max(0, deficit - (rate * (gap + tol)) / 1000));
+      late.add(o.at + (o.slack ?? 0));
     } else {
       let overtaken = 0;
       for (let j = i + 1; j < outcomes.length && outcomes[j]!.at <= o.at + tol + widest; j++) {
         const other = outcomes[j]!;
         if (other.ok && other.at - tolerance(other) <= o.at + tol) overtaken++;
       }
-      high = Math.min(high, 1 + overtaken + Math.max(0, deficit - (rate * Math.max(0, gap - tol)) / 1000));
+      high = Math.min(high, 1 + overtaken + late.owedAt(o.at - tol));
     }
     deficit = Math.max(0, deficit - (rate * gap) / 1000);
     prev = o.at;
     if (o.ok) deficit += 1;
   }
   return { low, high };
+}
+
+/**
+ * The server's deficit with successes placed as late as they may have been decided: a replay
+ * (Lindley's recursion) over those times, kept in order by a binary min-heap of the successes
+ * whose late time is still ahead.
+ */
+class LateSuccesses {
+  readonly #heap: number[] = [];
+  #deficit = 0;
+  #at = -Infinity;
+
+  constructor(readonly rate: number) {}
+
+  add(at: number): void {
+    const heap = this.#heap;
+    let i = heap.push(at) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]! <= heap[i]!) break;
+      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+      i = parent;
+    }
+  }
+
+  /** Places every success whose late time is at or before `now`. */
+  advanceTo(now: number): void {
+    const heap = this.#heap;
+    while (heap.length > 0 && heap[0]! <= now) {
+      const at = heap[0]!;
+      const last = heap.pop()!;
+      if (heap.length > 0) {
+        heap[0] = last;
+        for (let i = 0; ; ) {
+          const l = 2 * i + 1;
+          const r = l + 1;
+          let m = i;
+          if (l < heap.length && heap[l]! < heap[m]!) m = l;
+          if (r < heap.length && heap[r]! < heap[m]!) m = r;
+          if (m === i) break;
+          [heap[m], heap[i]] = [heap[i]!, heap[m]!];
+          i = m;
+        }
+      }
+      this.#deficit = this.#owed(at) + 1;
+      this.#at = at;
+    }
+  }
+
+  /** The deficit at `at` (not before the last placed success), with every pending one added. */
+  owedAt(at: number): number {
+    return this.#owed(Math.max(at, this.#at)) + this.#heap.length;
+  }
+
+  #owed(at: number): number {
+    return this.#at === -Infinity ? 0 : Math.max(0, this.#deficit - (this.rate * (at - this.#at)) / 1000);
+  }
 }
 
 /** A range of refill rates (per second) consistent with the outcomes, and its most consistent point. */

@@ -348,6 +348,8 @@ export class RateController {
   /** Least burst the fits allow (1 until a consistent fit says more). */
   #burst = 1;
   #burstKnown = false;
+  /** The fits rule out a burst of 2 or more at every rate they allow. */
+  #burstUnderTwo = false;
   /** When the last episode ended in a throttle, and the least rate the server refills at. */
   #throttledAt: number | undefined;
   #resumeRate = 0;
@@ -433,18 +435,18 @@ export class RateController {
     now = this.#advance(now);
     this.#inFlight = Math.max(0, this.#inFlight - 1);
     const sentAt = info.sentAt !== undefined && info.sentAt <= now ? info.sentAt : now - (this.#srtt ?? 0);
-    let slack = 0;
+    let roundTrip: number | undefined;
     if (info.sentAt !== undefined && info.sentAt <= now) {
       const sample = now - info.sentAt;
+      roundTrip = sample;
       this.#minRtt = Math.min(this.#minRtt, sample);
-      slack = (sample - this.#minRtt) / 2;
       // TCP's smoothed round trip and mean deviation (RFC 6298 gains).
       this.#rttvar = this.#rttvar === undefined ? sample / 2 : this.#rttvar * 0.75 + Math.abs(sample - (this.#srtt ?? sample)) * 0.25;
       this.#srtt = this.#srtt === undefined ? sample : this.#srtt * 0.875 + sample * 0.125;
     }
     // The server decided about half a round trip after the release.
     const decidedAt = (sentAt + now) / 2;
-    this.#outcomes.push(decidedAt, !info.throttled, slack);
+    this.#outcomes.push(decidedAt, !info.throttled, roundTrip);
     if (!info.throttled) {
       this.#successes++;
       if (sentAt === this.#episodeStart) this.#openingOk++;
@@ -620,7 +622,7 @@ export class RateController {
   #fitAfterThrottle(now: number): void {
     const { throttledRate, maxRate, soft, demandRate, heldTooHigh, rampOpen } = this.#pendingFit!;
     this.#pendingFit = undefined;
-    const outcomes = this.#outcomes.sorted();
+    const outcomes = this.#outcomes.sorted(this.#minRtt);
     // Timing noise beyond the estimate makes the truth look impossible; widen before giving up.
     let toleranceMs = this.#toleranceMs();
     const previous = this.#estimated;
@@ -641,6 +643,7 @@ export class RateController {
     // The least burst the chosen range allows; an inconsistent fit says nothing about it.
     if (fit.consistent) {
       this.#burst = replayBurstBounds(outcomes, range.high, toleranceMs).low;
+      this.#burstUnderTwo = replayBurstBounds(outcomes, range.low, toleranceMs).high <= 2;
       this.#burstKnown = true;
     }
     const base = decision.held ? this.#jitterSafe(decision.base) : decision.base;
@@ -682,7 +685,7 @@ export class RateController {
    * bunched up, so the spacing it sees (1/rate minus the jitter) must stay above 1/R.
    */
   #jitterSafe(rate: number): number {
-    if (!this.#burstKnown || this.#burst >= 2) return rate;
+    if (!this.#burstKnown || !this.#burstUnderTwo) return rate;
     return withJitter(rate, this.#jitterMs());
   }
 

@@ -165,6 +165,19 @@ describe('pure pieces', () => {
       expect(replayBurstBounds([...bunched.slice(0, 2), { at: 0.2, ok: true, slack: 1000 }], 1).low).toBeCloseTo(2);
     });
 
+    it('judges a refusal as if the successes before it were decided as late as their round trips allow', () => {
+      // At 2/s the second success, placed at 100 ms, leaves no debt by the refusal at 1 s: a
+      // burst of 1 would have served it. Its round trip says it may have been decided as late as
+      // 900 ms, and then 0.8 tokens were still owed.
+      const outcomes = (slack: number): Outcome[] => [
+        { at: 0, ok: true },
+        { at: 100, ok: true, slack },
+        { at: 1000, ok: false },
+      ];
+      expect(replayBurstBounds(outcomes(0), 2).high).toBeCloseTo(1);
+      expect(replayBurstBounds(outcomes(800), 2).high).toBeCloseTo(1.8);
+    });
+
     it('forgives a refusal that a success decided just after it may have overtaken', () => {
       const outcomes: Outcome[] = [
         { at: 0, ok: true },
@@ -237,6 +250,14 @@ describe('pure pieces', () => {
       expect(d.base).toBeCloseTo(97.5);
       expect(d.cap).toBeCloseTo(390);
       expect(d.base * (1 + d.creep) ** options.creepSpanS).toBeCloseTo(390);
+    });
+
+    it('after a paced episode that left a narrow range, paces just under its log-middle without creeping', () => {
+      const d = paceAfterThrottle({ ranges: [range(96, 104)], consistent: true }, { throttledRate: 140, paced: true, options });
+      expect(d.held).toBe(false);
+      expect(d.base).toBeCloseTo(0.99 * Math.sqrt(96 * 104));
+      expect(d.cap).toBe(d.base);
+      expect(d.creep).toBe(0);
     });
 
     it('paces at the new upper bound when a paced episode moved it well down', () => {

@@ -133,7 +133,7 @@ describe('TokenBucket', () => {
     );
   });
 
-  describe('a late timer (catchUpMs)', () => {
+  describe('a late timer', () => {
     /** Spends the bucket at 0, asks when the next token is due (10 ms), then drains at `wakeAt`. */
     function lateWake(options: ConstructorParameters<typeof TokenBucket>[0], ask: boolean, wakeAt: number): number {
       const bucket = new TokenBucket({ rate: 100, ...options }, 0);
@@ -158,6 +158,33 @@ describe('TokenBucket', () => {
 
     it('credits nothing to demand that was idle rather than held back', () => {
       expect(lateWake({ catchUpMs: 30 }, false, 70)).toBe(3);
+    });
+
+    it('keeps a timer that fires late on the pace, without a whole extra token', () => {
+      // Depth 1 (a server whose burst is unknown): each wake comes 1 ms after its token is due.
+      const bucket = new TokenBucket({ rate: 100, maxDepth: 1 }, 0);
+      let now = 0;
+      let released = 0;
+      while (now < 1000) {
+        const wait = bucket.delayUntilToken(now);
+        if (wait > 0) now += Math.ceil(wait) + 1;
+        else {
+          bucket.take(now);
+          released++;
+          // Never a second token right after a late one: no bunching beyond the depth.
+          expect(bucket.delayUntilToken(now)).toBeGreaterThan(0);
+        }
+      }
+      // Releases at 11, 21, 31 … ms: the pace itself, where dropping the lateness gave 11, 22, 33 …
+      expect(released).toBe(100);
+    });
+
+    it('credits nothing for a wait that something else prolonged (a pause)', () => {
+      const bucket = new TokenBucket({ rate: 100, maxDepth: 1 }, 0);
+      bucket.take(0);
+      expect(bucket.delayUntilToken(0)).toBeCloseTo(10);
+      bucket.take(50);
+      expect(bucket.delayUntilToken(50)).toBeCloseTo(10);
     });
 
     it('never credits past the maximum depth (the server burst)', () => {
