@@ -15,6 +15,11 @@ const BELOW_THROTTLED = 0.01;
 const MAX_CUT = 0.5;
 /** A fitted range up to this many times `tightWithin` wide is narrow: paced at, not crept across. */
 const NARROW = 4;
+/**
+ * How far under `holdFactor` × its log-middle a narrow range is paced: a pace above R costs a
+ * whole pause when its bucket drains, one below costs only the difference.
+ */
+const NARROW_MARGIN = 0.01;
 
 /** How to pace after a throttle: start at `base`, creep by `creep` per second up to `cap`. */
 export interface PaceDecision {
@@ -40,8 +45,8 @@ export interface PaceDecision {
  *   at its low end after a throttle while held (`heldTooHigh`): timing noise had centred the fit
  *   too high (measured on a loaded machine: held at 100.5, 98.5, then 94.7/s against 100/s,
  *   one pause each).
- * - Narrow (up to `NARROW` × `tightWithin`) after a paced episode: pace at `holdFactor` × its
- *   log-middle, without creeping. Creeping across it cost a third pause in most runs against
+ * - Narrow (up to `NARROW` × `tightWithin`) after a paced episode: pace a little under
+ *   `holdFactor` × its log-middle, without creeping. Creeping across it cost a third pause in most runs against
  *   100/s, B = 10 (1.16 × ideal, against 1.10–1.14 × without); a pace a little above R drains
  *   slowly, and the episode that ends in its throttle is long enough to pin R.
  * - A paced episode that moved the upper bound well down: pace at the new bound. Either it
@@ -98,7 +103,7 @@ export function paceAfterThrottle(
     return { base: floor, cap: ceiling, creep: o.creepPerSecond, held: false, range };
   }
   if (paced && range.high / range.low <= 1 + NARROW * o.tightWithin) {
-    const base = Math.max(floor, o.holdFactor * Math.sqrt(range.low * range.high));
+    const base = Math.max(floor, o.holdFactor * (1 - NARROW_MARGIN) * Math.sqrt(range.low * range.high));
     return { base, cap: base, creep: 0, held: false, range };
   }
   if (paced && range.high < MOVED * throttledRate) {

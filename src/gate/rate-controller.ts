@@ -375,7 +375,8 @@ export class RateController {
     this.#ramp = this.#o.initialRate;
     this.#sends = new SendLog(this.#o.historySize);
     this.#outcomes = new OutcomeLog(this.#o.historySize);
-    this.bucket = new TokenBucket({ ...this.#o.bucket, rate: this.#rate, initialTokens: this.#o.initialTokens }, now);
+    // Sub-token catch-up only once the server is known to take two arrivals at once (below).
+    this.bucket = new TokenBucket({ ...this.#o.bucket, rate: this.#rate, initialTokens: this.#o.initialTokens, keepPace: false }, now);
   }
 
   /** The pacing rate now, per second (`Infinity` = unpaced). */
@@ -645,6 +646,7 @@ export class RateController {
       this.#burst = replayBurstBounds(outcomes, range.high, toleranceMs).low;
       this.#burstUnderTwo = replayBurstBounds(outcomes, range.low, toleranceMs).high <= 2;
       this.#burstKnown = true;
+      this.bucket.setKeepPace(this.#burst >= 2);
     }
     const base = decision.held ? this.#jitterSafe(decision.base) : decision.base;
     this.#estimated = { ...decision, base, since: now, soft, atCapMs: 0 };
@@ -708,6 +710,7 @@ export class RateController {
   /** Returns true when the headers now drive the rate. */
   #onRateLimit(now: number, obs: RateLimitObservation, sentAt: number, decidedAt: number): boolean {
     if (obs.remaining !== undefined) this.#maxRemaining = Math.max(this.#maxRemaining, obs.remaining);
+    if (this.#maxRemaining >= 1) this.bucket.setKeepPace(true);
     // One token in reserve absorbs timing noise, but a server whose burst is 1 or 2 has no room
     // for it: there the reserve alone would stop every release.
     const reserve = this.#maxRemaining >= 2 ? 1 : 0;

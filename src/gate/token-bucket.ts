@@ -34,9 +34,15 @@ export interface TokenBucketOptions {
    */
   maxDepth?: number;
   /**
-   * A waiter's timer that fires late always keeps what accrued past its token's due time, short
-   * of one whole token beyond the depth, so timer lateness never slows the pace (see `#settle`).
-   * This option credits more: up to this many ms worth past the depth (never past `maxDepth`,
+   * A waiter's timer that fires late keeps what accrued past its token's due time, short of one
+   * whole token beyond the depth, so timer lateness never slows the pace (see `#settle`). The
+   * next release may then follow a late one by less than 1/rate, which a server whose burst is 1
+   * refuses: the rate controller turns this off until it knows the burst is 2 or more.
+   * @default true
+   */
+  keepPace?: boolean;
+  /**
+   * More credit for a late timer than `keepPace` gives: up to this many ms worth past the depth (never past `maxDepth`,
    * the server's burst once known), so a timer tens of ms late under load can release the tokens
    * it missed. Only lateness counts — the time after a token the caller was told to wait for
    * (`delayUntilToken` > 0) became due — so demand that was idle earns nothing.
@@ -61,6 +67,7 @@ export interface NormalizedTokenBucketOptions {
   depthMs: number;
   maxDepth: number;
   catchUpMs: number;
+  keepPace: boolean;
   initialTokens: number | undefined;
 }
 
@@ -70,6 +77,7 @@ export const tokenBucketDefaults: Readonly<Omit<NormalizedTokenBucketOptions, 'i
   depthMs: 20,
   maxDepth: Infinity,
   catchUpMs: 0,
+  keepPace: true,
 });
 
 export function normalizeTokenBucketOptions(options: TokenBucketOptions = {}): NormalizedTokenBucketOptions {
@@ -87,6 +95,7 @@ export function normalizeTokenBucketOptions(options: TokenBucketOptions = {}): N
   if (typeof o.catchUpMs !== 'number' || !Number.isFinite(o.catchUpMs) || o.catchUpMs < 0) {
     throw new InvalidOptionError('catchUpMs', 'a finite number from 0 and up', o.catchUpMs);
   }
+  if (typeof o.keepPace !== 'boolean') throw new InvalidOptionError('keepPace', 'a boolean', o.keepPace);
   if (o.initialTokens !== undefined && (typeof o.initialTokens !== 'number' || !Number.isFinite(o.initialTokens))) {
     throw new InvalidOptionError('initialTokens', 'a finite number', o.initialTokens);
   }
@@ -125,6 +134,7 @@ export class TokenBucket {
   readonly #depthMs: number;
   #maxDepth: number;
   readonly #catchUpMs: number;
+  #keepPace: boolean;
   #depth: number;
   #level: number;
   #last: number;
@@ -138,6 +148,7 @@ export class TokenBucket {
     this.#depthMs = o.depthMs;
     this.#maxDepth = o.maxDepth;
     this.#catchUpMs = o.catchUpMs;
+    this.#keepPace = o.keepPace;
     this.#depth = depthFor(o.rate, o.minDepth, o.depthMs, o.maxDepth);
     this.#level = o.initialTokens ?? (this.#depth === Infinity ? o.minDepth : this.#depth);
     this.#last = now;
@@ -197,6 +208,11 @@ export class TokenBucket {
     else if (this.#level <= oldDepth) this.#level = Math.min(this.#level, this.#depth);
   }
 
+  /** Turns `keepPace` on or off from now on. */
+  setKeepPace(keepPace: boolean): void {
+    this.#keepPace = keepPace;
+  }
+
   /** Lower (or raise) the depth cap, e.g. to the server's burst once it is known. */
   setMaxDepth(maxDepth: number, now: number): void {
     if (typeof maxDepth !== 'number' || Number.isNaN(maxDepth) || maxDepth < 1) {
@@ -238,7 +254,7 @@ export class TokenBucket {
         // Only a timer's lateness, not a wait that something else prolonged (a pause, a full
         // window): there the server's bucket refilled too, and a credit would only bunch the
         // first releases after it (measured: collisions, and 33 × ideal against a burst of 1).
-        const timerLate = lateMs * this.#rate <= 1000;
+        const timerLate = this.#keepPace && lateMs * this.#rate <= 1000;
         const onPace = timerLate
           ? Math.floor(this.#depth + TOKEN_EPSILON) + Math.min(1 - SUB_TOKEN_MARGIN, (this.#rate * lateMs) / 1000)
           : 0;

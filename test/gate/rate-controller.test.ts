@@ -255,7 +255,7 @@ describe('pure pieces', () => {
     it('after a paced episode that left a narrow range, paces just under its log-middle without creeping', () => {
       const d = paceAfterThrottle({ ranges: [range(96, 104)], consistent: true }, { throttledRate: 140, paced: true, options });
       expect(d.held).toBe(false);
-      expect(d.base).toBeCloseTo(0.99 * Math.sqrt(96 * 104));
+      expect(d.base).toBeCloseTo(0.99 * 0.99 * Math.sqrt(96 * 104));
       expect(d.cap).toBe(d.base);
       expect(d.creep).toBe(0);
     });
