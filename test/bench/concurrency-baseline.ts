@@ -3,6 +3,8 @@
 // its next request when its response is read, which never gets a 503. The issue's ideal,
 // ⌈N / slots⌉ × latency, assumes a request costs the server exactly `latency`; on real sockets
 // the server's timers and the loopback add to it, so the workers' figure is the fair yardstick.
+// Each round first times lone requests (the server's real cost per request, printed), and the two
+// clients take turns going first, since the first run in a process also pays for warming up.
 //
 //   npx tsx test/bench/concurrency-baseline.ts [N=1000] [slots=16] [latencyMs=50] [rounds=2]
 
@@ -51,12 +53,30 @@ async function workers(origin: string): Promise<string> {
   return `${(ms / 1000).toFixed(2)} s, 503s ${refused}`;
 }
 
+/** Median time of 20 lone requests: what one request really costs this server, end to end. */
+async function loneRequestMs(origin: string): Promise<number> {
+  const agent = new Agent();
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    await (await undiciFetch(`${origin}/lone/${i}`, { dispatcher: agent })).arrayBuffer();
+    times.push(performance.now() - t);
+  }
+  await agent.close();
+  return times.sort((a, b) => a - b)[10]!;
+}
+
 console.log(`N=${n} at once, ${slots} slots × ${latencyMs} ms; ideal ⌈N/slots⌉ × latency = ${(ideal / 1000).toFixed(2)} s`);
+const clients = [
+  ['sluice (defaults)', sluice],
+  [`${slots} undici.fetch workers`, workers],
+] as const;
 for (let round = 1; round <= rounds; round++) {
-  for (const [name, run] of [
-    ['sluice (defaults)', sluice],
-    [`${slots} undici.fetch workers`, workers],
-  ] as const) {
+  const probe = await startServer({ kind: 'concurrencyLimited', options: { slots, latencyMs } });
+  const lone = await loneRequestMs(probe.origin);
+  await probe.stop();
+  console.log(`round ${round}  a lone request takes ${lone.toFixed(1)} ms: at most ${((100 * latencyMs) / lone).toFixed(0)} % goodput for any client`);
+  for (const [name, run] of round % 2 === 1 ? clients : [...clients].reverse()) {
     const server = await startServer({ kind: 'concurrencyLimited', options: { slots, latencyMs } });
     const line = await run(server.origin);
     await server.stop();
