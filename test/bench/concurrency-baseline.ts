@@ -81,6 +81,10 @@ for (let round = 1; round <= rounds; round++) {
     const line = await run(server.origin);
     await server.stop();
     const seconds = Number(line.split(' ')[0]);
-    console.log(`round ${round}  ${name.padEnd(24)} ${line}  → ${((seconds * 1000) / ideal).toFixed(3)} × ideal, goodput ${((100 * ideal) / (seconds * 1000)).toFixed(0)} %`);
+    // The same goodput against what a request really costs this server (the lone request's time).
+    const measured = (100 * Math.ceil(n / slots) * lone) / (seconds * 1000);
+    console.log(
+      `round ${round}  ${name.padEnd(24)} ${line}  → ${((seconds * 1000) / ideal).toFixed(3)} × ideal, goodput ${((100 * ideal) / (seconds * 1000)).toFixed(0)} % (${measured.toFixed(0)} % of ${slots} / the measured request time)`,
+    );
   }
 }
