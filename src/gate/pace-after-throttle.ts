@@ -46,9 +46,10 @@ export interface PaceDecision {
  *   too high (measured on a loaded machine: held at 100.5, 98.5, then 94.7/s against 100/s,
  *   one pause each).
  * - Narrow (up to `NARROW` × `tightWithin`) after a paced episode: pace a little under
- *   `holdFactor` × its log-middle, without creeping. Creeping across it cost a third pause in most runs against
- *   100/s, B = 10 (1.16 × ideal, against 1.10–1.14 × without); a pace a little above R drains
- *   slowly, and the episode that ends in its throttle is long enough to pin R.
+ *   `holdFactor` × its log-middle, without creeping. Creeping across it cost a third pause in
+ *   most runs against 100/s, B = 10 (1.16 × ideal, against 1.10–1.14 × without); a pace a
+ *   little above R drains slowly, and the episode that ends in its throttle is long enough to
+ *   pin R.
  * - A paced episode that moved the upper bound well down: pace at the new bound. Either it
  *   holds, or its episode — paced, and long because the bound is close — pins R.
  * - Otherwise test the range's log-middle and creep across the rest in `creepSpanS`: either it

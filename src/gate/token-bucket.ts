@@ -42,9 +42,9 @@ export interface TokenBucketOptions {
    */
   keepPace?: boolean;
   /**
-   * More credit for a late timer than `keepPace` gives: up to this many ms worth past the depth (never past `maxDepth`,
-   * the server's burst once known), so a timer tens of ms late under load can release the tokens
-   * it missed. Only lateness counts — the time after a token the caller was told to wait for
+   * More credit for a late timer than `keepPace` gives: up to this many ms worth past the depth
+   * (never past `maxDepth`, the server's burst once known), so a timer tens of ms late under load
+   * can release the tokens it missed. Only lateness counts — the time after a token the caller was told to wait for
    * (`delayUntilToken` > 0) became due — so demand that was idle earns nothing.
    *
    * Off by default: measured over loopback (2 cores, load 1.5–3), 30 ms made no difference with
