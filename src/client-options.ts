@@ -165,7 +165,7 @@ export function normalizeClientOptions(input: ClientOptions = {}): NormalizedCli
     maxReplayBytes: expectNumber('maxReplayBytes', options.maxReplayBytes ?? clientDefaults.maxReplayBytes),
     limits: normalizeLimits(options.limits),
     rate: normalizeRate(options.rate),
-    budget: options.budget === false ? false : normalizeRetryBudgetOptions({ now, ...expectObject('budget', options.budget ?? {}) }),
+    budget: options.budget === false ? false : normalizeRetryBudgetOptions(expectObject('budget', options.budget ?? {}) as RetryBudgetOptions),
     key: options.key === undefined ? (url) => url.origin : expectFunction('key', options.key),
     buckets: expectBoolean('buckets', options.buckets ?? clientDefaults.buckets),
     idleTimeout: expectNumber('idleTimeout', options.idleTimeout ?? clientDefaults.idleTimeout, 1),

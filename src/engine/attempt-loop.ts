@@ -4,7 +4,9 @@
 import pRetry, { AbortError } from 'p-retry';
 import { RetryBudgetExhaustedError, TimeoutError, type RequestFacts } from '../errors.js';
 import { routeOf } from '../gate/bucket-routes.js';
-import type { AttemptOutcome, RetryDecision, RetryPolicy } from '../retry/policy.js';
+import type { RetryDecision, RetryPolicy } from '../retry/policy.js';
+import { type AttemptOutcome, type AttemptSignal, classifyAttempt } from '../signal/attempt-signal.js';
+import { type AttemptFeedback, NOT_HELD } from '../state/learn.js';
 import { Deadline, neverAborted, sleep } from './sleep.js';
 
 /** What one attempt produced, as the adapter's transport reports it. */
@@ -45,8 +47,11 @@ export interface AdmissionRequest extends RequestFacts {
 
 /** Admission to send one attempt; `release` must be called exactly once when it ends. */
 export interface AdmissionTicket {
-  /** `undefined` when the attempt was abandoned (abort) and taught nothing. */
-  release(outcome: AttemptOutcome | undefined): void;
+  /**
+   * Reports how the attempt ended (`undefined`: abandoned by an abort, which teaches nothing);
+   * returns what the key's state says back to the retry decision.
+   */
+  release(signal: AttemptSignal | undefined): AttemptFeedback;
 }
 
 /** Where the gate plugs in (a `Gate` is one): every attempt is admitted before it is sent and released after. */
@@ -54,7 +59,7 @@ export interface Admission {
   /** Waits until the attempt may be sent; rejects with a typed refusal or the abort reason. */
   acquire(request: AdmissionRequest): Promise<AdmissionTicket>;
   /** Takes one retry from the budget; false when retries are not affordable now. */
-  tryRetry(): boolean;
+  tryRetry(feedback: AttemptFeedback): boolean;
   /** Counts a logical request into the retry budget; called once, when its first attempt is admitted. */
   deposit(): void;
 }
@@ -179,6 +184,8 @@ class AttemptLoop<R> implements AdmissionRequest {
       }
       const timer = Number.isFinite(this.#plan.attemptTimeout) ? this.#attemptDeadline() : undefined;
       let result: AttemptResult<R> | undefined;
+      let signalOf: AttemptSignal | undefined;
+      let feedback = NOT_HELD;
       try {
         result = await this.#send(timer?.signal ?? signal ?? neverAborted, attemptNumber);
       } catch (error) {
@@ -188,9 +195,11 @@ class AttemptLoop<R> implements AdmissionRequest {
         result = { outcome: { type: 'error', error: timer.signal.reason, sent: true } };
       } finally {
         timer?.dispose();
-        ticket?.release(result?.outcome);
+        // The one classification of this attempt: the gate and the policy both read it.
+        if (result !== undefined) signalOf = classifyAttempt(result.outcome, this.#plan.now());
+        if (ticket !== undefined) feedback = ticket.release(signalOf);
       }
-      const value = this.#verdict(result);
+      const value = this.#verdict(result, signalOf!, feedback);
       // As p-retry does after a successful attempt: an abort that came meanwhile wins.
       if (first) this.signal?.throwIfAborted();
       return value;
@@ -240,7 +249,7 @@ class AttemptLoop<R> implements AdmissionRequest {
   }
 
   /** The policy's verdict on an attempt: its value when final, else a throw p-retry reads. */
-  #verdict(result: AttemptResult<R>): R {
+  #verdict(result: AttemptResult<R>, signal: AttemptSignal, feedback: AttemptFeedback): R {
     const plan = this.#plan;
     const decision: RetryDecision = plan.policy
       ? plan.policy.decide({
@@ -249,13 +258,15 @@ class AttemptLoop<R> implements AdmissionRequest {
           idempotencyKey: plan.idempotencyKey,
           replayable: plan.replayable(),
           outcome: result.outcome,
+          signal,
+          windowHeld: feedback.windowHeld,
           remainingMs: this.deadline - plan.now(),
           previousDelay: this.#previousDelay,
           now: plan.now(),
         })
       : { retry: false, reason: 'success' };
     if (decision.retry) {
-      if (plan.admission?.tryRetry() ?? true) throw new RetryRequested(result, decision);
+      if (plan.admission?.tryRetry(feedback) ?? true) throw new RetryRequested(result, decision);
       // Out of budget: a response is still the caller's answer; an error says why it stopped.
       if (result.outcome.type === 'error') {
         throw new AbortError(new RetryBudgetExhaustedError(this.#retries + 1, { ...this.#facts(), cause: result.outcome.error }));

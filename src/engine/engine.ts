@@ -4,16 +4,18 @@
 import { ClientClosedError } from '../errors.js';
 import { expectKnownKeys, expectObject, expectOptionalSignal } from '../validate.js';
 import { type ClientOptions, normalizeClientOptions, type NormalizedClientOptions, type RequestOptions, resolveRequestOptions } from '../client-options.js';
-import type { Gate, GateParts, GateStats, Pacer } from '../gate/gate.js';
+import type { Gate, GateParts, GateStats } from '../gate/gate.js';
 import { BucketRoutes, routeOf } from '../gate/bucket-routes.js';
 import { GateEvents, type SluiceEventName, type SluiceListener } from '../gate/gate-events.js';
 import { GateRegistry } from '../gate/gate-registry.js';
-import { RateController } from '../gate/rate-controller.js';
-import { createTokenBucket } from '../gate/token-bucket.js';
 import { createWaiterQueue } from '../gate/waiter-queue.js';
-import { createAimdLimit } from '../limits/aimd-limit.js';
-import { createStaticLimit } from '../limits/static-limit.js';
-import { createRetryBudget } from '../retry/budget.js';
+import { createAimdWindow } from '../limits/aimd-limit.js';
+import { createStaticWindow } from '../limits/limit.js';
+import { createPace } from '../pacing/pacer.js';
+import { createBudget } from '../retry/budget.js';
+import { emptyCounters, type KeyState } from '../state/key-state.js';
+import { createMemoryStore } from '../state/memory-store.js';
+import type { StateStore } from '../state/store.js';
 import { type RetryEvent, runAttempts, type SendAttempt } from './attempt-loop.js';
 
 /** One logical request, as an adapter describes it to the engine. */
@@ -51,7 +53,8 @@ export function createEngine(options: ClientOptions = {}): Engine {
   const config = normalizeClientOptions(options);
   const events = new GateEvents();
   const routes = config.buckets ? new BucketRoutes() : undefined;
-  const registry = new GateRegistry({ makeParts: () => gateParts(config, events), idleMs: config.idleTimeout, now: config.now, routes });
+  const store = createMemoryStore();
+  const registry = new GateRegistry({ makeParts: (key) => gateParts(config, events, store, key), idleMs: config.idleTimeout, now: config.now, routes });
   let closed = false;
 
   // The default key is the origin, which the request already computed (URL's getter builds a new string each time).
@@ -177,28 +180,31 @@ function keyFromString(key: string, config: NormalizedClientOptions): string {
   return key;
 }
 
-function gateParts(config: NormalizedClientOptions, events: GateEvents): GateParts {
+function gateParts(config: NormalizedClientOptions, events: GateEvents, store: StateStore, key: string): GateParts {
   const { limits, now } = config;
   return {
-    limit: limits.concurrency === 'adaptive' ? createAimdLimit({ now }) : createStaticLimit(limits.concurrency),
-    pacer: pacerFor(config.rate, now()),
+    store,
+    createState: () => createKeyState(config, key, now()),
     queue: createWaiterQueue({ maxQueue: limits.maxQueue, overflow: limits.overflow }),
-    budget: config.budget === false ? undefined : createRetryBudget(config.budget),
     queueTimeout: limits.queueTimeout,
     now,
     events,
   };
 }
 
-function pacerFor(rate: NormalizedClientOptions['rate'], now: number): Pacer | undefined {
-  if (rate === false) return undefined;
-  if (rate === 'adaptive') return new RateController({}, now);
-  const bucket = createTokenBucket({ rate }, now);
+/** A new key's state, as the client's options say it starts: careful, unless told otherwise. */
+function createKeyState(config: NormalizedClientOptions, key: string, now: number): KeyState {
+  const { concurrency } = config.limits;
   return {
-    rate,
-    state: 'fixed',
-    delayUntilToken: (at) => bucket.delayUntilToken(at),
-    onSend: (at) => bucket.take(at),
-    onResponse: () => {},
+    key,
+    pausedUntil: 0,
+    inFlight: 0,
+    window: concurrency === 'adaptive' ? createAimdWindow() : createStaticWindow(concurrency),
+    pace: config.rate === false ? undefined : createPace(config.rate, now),
+    budget: config.budget === false ? undefined : createBudget(config.budget, now),
+    counters: emptyCounters(),
+    remaining: undefined,
+    lastServedAt: -Infinity,
+    lastServedRttMs: 0,
   };
 }

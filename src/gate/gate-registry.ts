@@ -5,8 +5,8 @@ import { type BucketRoutes, bucketKey } from './bucket-routes.js';
 import { Gate, type GateParts } from './gate.js';
 
 export interface GateRegistryOptions {
-  /** Builds the parts of a new key's gate (fresh limit, pacer, queue, budget). */
-  makeParts: () => GateParts;
+  /** Builds the parts of a new key's gate (its queue, and how its state is made). */
+  makeParts: (key: string) => GateParts;
   /** ms a gate may stay idle before it is dropped (its learned state goes with it). */
   idleMs: number;
   now: () => number;
@@ -28,6 +28,7 @@ export class GateRegistry {
    * one quota (or the main one, GitHub's `core`) keeps one gate and `stats(origin)` shows it.
    */
   get(key: string, bucket?: string): Gate {
+    this.#sweep();
     const base = this.#gate(key, key, undefined);
     if (bucket === undefined || base.buckets === undefined) return base;
     base.buckets.bucket ??= bucket;
@@ -38,20 +39,21 @@ export class GateRegistry {
   #gate(gateKey: string, baseKey: string, bucket: string | undefined): Gate {
     let gate = this.#gates.get(gateKey);
     if (gate === undefined) {
-      this.#sweep();
       const { routes } = this.options;
       const buckets = routes && { baseKey, bucket, routes, gateOf: (name: string) => this.get(baseKey, name) };
-      gate = new Gate(gateKey, this.options.makeParts(), buckets);
+      gate = new Gate(gateKey, this.options.makeParts(gateKey), buckets);
       this.#gates.set(gateKey, gate);
     }
     return gate;
   }
 
   find(key: string): Gate | undefined {
+    this.#sweep();
     return this.#gates.get(key);
   }
 
   all(): Gate[] {
+    this.#sweep();
     return [...this.#gates.values()];
   }
 
@@ -63,13 +65,19 @@ export class GateRegistry {
     for (const gate of this.#gates.values()) gate.close();
   }
 
-  /** Drops idle gates at most twice per idle period, so the cost is amortised over new keys. */
+  /**
+   * Drops idle gates, at most twice per idle period: every lookup checks the clock, so a fixed set
+   * of keys expires as documented too, and the cost is one comparison between sweeps.
+   */
   #sweep(): void {
     const now = this.options.now();
     if (now - this.#lastSweep < this.options.idleMs / 2) return;
     this.#lastSweep = now;
     for (const [key, gate] of this.#gates) {
-      if (gate.idle && now - gate.lastActive >= this.options.idleMs) this.#gates.delete(key);
+      if (gate.idle && now - gate.lastActive >= this.options.idleMs) {
+        this.#gates.delete(key);
+        gate.close();
+      }
     }
   }
 }

@@ -9,38 +9,23 @@ import {
   RateLimitedError,
   type RequestFacts,
 } from '../errors.js';
-import type { ConcurrencyLimit } from '../limits/limit.js';
-import { parseRateLimitHeaders } from '../ratelimit/parse.js';
-import { isQuotaRefusal } from '../ratelimit/quota-refusal.js';
-import type { RetryBudget } from '../retry/budget.js';
-import { type AttemptOutcome, serverDelayOf } from '../retry/policy.js';
-import { errorCode } from '../engine/transport-error.js';
+import { paceMode, paceRate } from '../pacing/pacer.js';
+import { budgetRemaining } from '../retry/budget.js';
+import type { AttemptSignal } from '../signal/attempt-signal.js';
+import type { GateCounters, KeyState } from '../state/key-state.js';
+import { type AttemptFeedback, NOT_HELD } from '../state/learn.js';
+import type { KeyChange, KeyHandle, StateStore } from '../state/store.js';
 import type { BucketRoutes } from './bucket-routes.js';
 import type { GateEvents } from './gate-events.js';
 import type { WaiterHandle, WaiterQueue } from './waiter-queue.js';
 
-/** What paces releases; `RateController` is the adaptive one. */
-export interface Pacer {
-  readonly rate: number;
-  readonly state: string;
-  /** ms until the next release is allowed (0 = now). */
-  delayUntilToken(now: number): number;
-  /** A release happened at `now` (takes its token). */
-  onSend(now: number): void;
-  /** An attempt released earlier ended without a response (transport error or abort). */
-  onNoResponse?(now: number): void;
-  onResponse(
-    now: number,
-    info: { throttled: boolean; rateLimit?: ReturnType<typeof parseRateLimitHeaders>; pausedUntil?: number; sentAt?: number },
-  ): void;
-}
-
 /** The parts one gate is made of; the registry builds a fresh set per key. */
 export interface GateParts {
-  limit: ConcurrencyLimit;
-  pacer: Pacer | undefined;
+  /** Where the key's state lives. */
+  store: StateStore;
+  /** Makes the key's state when the store has none. */
+  createState: () => KeyState;
   queue: WaiterQueue<Waiter>;
-  budget: RetryBudget | undefined;
   /** ms a request may wait in the queue (Infinity for no bound). */
   queueTimeout: number;
   now: () => number;
@@ -76,8 +61,11 @@ export interface GateBuckets {
 
 /** Admission to send one attempt; `release` must be called exactly once when it ends. */
 export interface Ticket {
-  /** `undefined` when the attempt was abandoned (abort) and taught nothing. */
-  release(outcome: AttemptOutcome | undefined): void;
+  /**
+   * Reports how the attempt ended (`undefined`: abandoned by an abort, which teaches nothing) and
+   * returns what the key's state says back to the retry decision.
+   */
+  release(signal: AttemptSignal | undefined): AttemptFeedback;
 }
 
 interface Waiter {
@@ -88,20 +76,7 @@ interface Waiter {
   handle?: WaiterHandle<Waiter>;
 }
 
-export interface GateCounters {
-  /** Attempts admitted and sent. */
-  sent: number;
-  /** Attempts that were retries of an earlier attempt. */
-  retried: number;
-  /** Rate refusals seen: 429, and 403 with a rate-limit signal. */
-  throttled: number;
-  /** Capacity refusals seen: 503 and 529. */
-  unavailable: number;
-  /** Requests shed as the queue filled. */
-  shed: number;
-  /** Requests refused: queue full, queue timeout, or a pause longer than they could wait. */
-  rejected: number;
-}
+export type { GateCounters } from '../state/key-state.js';
 
 export interface GateStats {
   key: string;
@@ -122,15 +97,14 @@ export interface GateStats {
 }
 
 export class Gate {
-  #inFlight = 0;
-  #pausedUntil = 0;
-  #remaining: number | undefined;
+  readonly handle: KeyHandle;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   #readyWaiters: { resolve: () => void; reject: (error: unknown) => void; maxWait: number }[] = [];
   #closed = false;
+  /** Refusals of the queue's own (the key's state counts what the origin did). */
+  readonly #refused = { shed: 0, rejected: 0 };
   lastActive: number;
-  readonly counters: GateCounters = { sent: 0, retried: 0, throttled: 0, unavailable: 0, shed: 0, rejected: 0 };
 
   constructor(
     readonly key: string,
@@ -138,38 +112,31 @@ export class Gate {
     readonly buckets?: GateBuckets,
   ) {
     this.lastActive = parts.now();
-    parts.limit.onChange((limit) => {
-      parts.events.emit('limit', { key, limit });
-      this.#pump();
-    });
+    this.handle = parts.store.open(key, parts.createState, (change) => this.#onChange(change));
+  }
+
+  get #state(): Readonly<KeyState> {
+    return this.handle.state;
   }
 
   /** True when nothing is queued, in flight or paused: safe to evict. */
   get idle(): boolean {
-    return this.#inFlight === 0 && this.parts.queue.size === 0 && this.#pausedUntil <= this.parts.now();
+    return this.#state.inFlight === 0 && this.parts.queue.size === 0 && this.#state.pausedUntil <= this.parts.now();
   }
 
   /** True when a request would be admitted at once. */
   get open(): boolean {
-    const now = this.parts.now();
-    return (
-      this.parts.queue.size === 0 &&
-      this.#inFlight < this.parts.limit.limit &&
-      this.#pausedUntil <= now &&
-      (this.parts.pacer?.delayUntilToken(now) ?? 0) === 0
-    );
+    return this.parts.queue.size === 0 && this.handle.admissible(this.parts.now());
   }
 
   /** Counts a logical request into the retry budget (when its first attempt is admitted). */
   deposit(): void {
-    this.parts.budget?.deposit();
+    this.handle.deposit(this.parts.now());
   }
 
   /** Takes a retry from the budget; false means the retry is not affordable. */
-  tryRetry(): boolean {
-    const allowed = this.parts.budget?.tryWithdraw() ?? true;
-    if (allowed) this.counters.retried++;
-    return allowed;
+  tryRetry(feedback: AttemptFeedback = NOT_HELD): boolean {
+    return this.handle.tryRetry(feedback, this.parts.now());
   }
 
   /**
@@ -222,10 +189,75 @@ export class Gate {
 
   /** Pauses the key until `until` (epoch ms); a shorter pause never shortens a longer one. */
   pause(until: number, status?: number): void {
-    if (until <= this.#pausedUntil) return;
-    this.#pausedUntil = until;
-    this.parts.events.emit('pause', { key: this.key, until, status });
-    // Waiters that cannot wait that long learn it now rather than when their time runs out.
+    this.handle.pause(until, status, this.parts.now());
+  }
+
+  stats(): GateStats {
+    const now = this.parts.now();
+    const s = this.#state;
+    return {
+      key: this.key,
+      inFlight: s.inFlight,
+      queued: this.parts.queue.size,
+      limit: s.window.limit,
+      rate: s.pace === undefined ? Infinity : paceRate(s.pace),
+      rateState: s.pace === undefined ? 'off' : paceMode(s.pace),
+      pausedUntil: s.pausedUntil > now ? s.pausedUntil : undefined,
+      remaining: s.remaining,
+      retryBudget: s.budget === undefined ? Infinity : budgetRemaining(s.budget, now),
+      counters: { ...s.counters, ...this.#refused },
+    };
+  }
+
+  /** Rejects every waiter with `ClientClosedError` and refuses new ones. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    for (let waiter = this.parts.queue.shift(); waiter; waiter = this.parts.queue.shift()) {
+      this.#fail(waiter, new ClientClosedError(waiter.request), false);
+    }
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(new ClientClosedError());
+    this.handle.close();
+  }
+
+  #admit(now: number, request: AdmissionRequest): Ticket {
+    const admission = this.handle.admit(now);
+    let released = false;
+    return {
+      release: (signal) => {
+        if (released) return NOT_HELD;
+        released = true;
+        const now = this.parts.now();
+        const rated = signal?.rateLimit?.bucket === undefined ? this : this.#bucketGate(signal.rateLimit.bucket, request, now);
+        const feedback = this.handle.end(admission, signal, now, rated.handle);
+        if (signal !== undefined) this.lastActive = rated.lastActive = now;
+        this.#pump();
+        return feedback;
+      },
+    };
+  }
+
+  /** Acts on a change of the key's state: events, refusals of those who cannot wait, admission. */
+  #onChange(change: KeyChange): void {
+    switch (change.type) {
+      case 'pause':
+        this.parts.events.emit('pause', { key: this.key, until: change.until, status: change.status });
+        this.#refuseImpatient();
+        break;
+      case 'limit':
+        this.parts.events.emit('limit', { key: this.key, limit: change.limit });
+        break;
+      case 'rate':
+        return;
+      case 'wake':
+        this.#refuseImpatient();
+        break;
+    }
+    this.#pump();
+  }
+
+  /** Waiters that cannot wait as long as the key is now paused learn it now, not when their time runs out. */
+  #refuseImpatient(): void {
     const now = this.parts.now();
     this.#readyWaiters = this.#readyWaiters.filter((waiter) => {
       const refusal = this.#pauseRefusal({ priority: 0, deadline: Infinity, maxWait: waiter.maxWait }, now, false);
@@ -239,104 +271,11 @@ export class Gate {
         this.#fail(handle.value, refusal);
       }
     }
-    this.#schedule();
-  }
-
-  stats(): GateStats {
-    const now = this.parts.now();
-    return {
-      key: this.key,
-      inFlight: this.#inFlight,
-      queued: this.parts.queue.size,
-      limit: this.parts.limit.limit,
-      rate: this.parts.pacer?.rate ?? Infinity,
-      rateState: this.parts.pacer?.state ?? 'off',
-      pausedUntil: this.#pausedUntil > now ? this.#pausedUntil : undefined,
-      remaining: this.#remaining,
-      retryBudget: this.parts.budget?.remaining ?? Infinity,
-      counters: { ...this.counters },
-    };
-  }
-
-  /** Rejects every waiter with `ClientClosedError` and refuses new ones. */
-  close(): void {
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    for (let waiter = this.parts.queue.shift(); waiter; waiter = this.parts.queue.shift()) {
-      this.#fail(waiter, new ClientClosedError(waiter.request), false);
-    }
-    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(new ClientClosedError());
-  }
-
-  #admit(now: number, request: AdmissionRequest): Ticket {
-    this.#inFlight++;
-    this.counters.sent++;
-    this.parts.pacer?.onSend(now);
-    const sentAt = now;
-    const inFlight = this.#inFlight;
-    let released = false;
-    return {
-      release: (outcome) => {
-        if (released) return;
-        released = true;
-        const outstanding = this.#inFlight--;
-        if (outcome?.type === 'response') this.#learn(outcome, sentAt, inFlight, outstanding, request);
-        else {
-          const now = this.parts.now();
-          this.parts.pacer?.onNoResponse?.(now);
-          if (outcome) {
-            const sample = { inFlight, outstanding, rttMs: Math.max(0, now - sentAt), dropped: isCapacityError(outcome.error) };
-            if (this.parts.limit.onSample(sample)) outcome.windowAbsorbed = true;
-          }
-        }
-        this.#pump();
-      },
-    };
-  }
-
-  /** Turns one response into the key's state: pause, pacing, window, counters. */
-  #learn(
-    outcome: Extract<AttemptOutcome, { type: 'response' }>,
-    sentAt: number,
-    inFlight: number,
-    outstanding: number,
-    request: AdmissionRequest,
-  ): void {
-    const now = this.parts.now();
-    this.lastActive = now;
-    const rttMs = Math.max(0, now - sentAt);
-    const { status, headers } = outcome;
-    const rateLimit = parseRateLimitHeaders(headers, now);
-    // What is about rate (quota, pace, a 429's pause) belongs to the bucket the server named;
-    // what is about capacity (503s, the window) stays with the gate that sent the request.
-    const rated = this.#bucketGate(rateLimit?.bucket, request, now);
-    if (rateLimit?.remaining !== undefined) rated.#remaining = rateLimit.remaining;
-    // 429 and a quota 403 are about rate; 503 and 529 ("overloaded") about capacity.
-    const rateRefusal = status === 429 || isQuotaRefusal(status, headers, now);
-    const capacityRefusal = status === 503 || status === 529;
-    if (rateRefusal) rated.counters.throttled++;
-    if (capacityRefusal) this.counters.unavailable++;
-    const serverDelay = rateRefusal || capacityRefusal ? serverDelayOf(headers, now) : undefined;
-    if (serverDelay !== undefined) (rateRefusal ? rated : this).pause(now + serverDelay, status);
-    // Only rate refusals teach the pacer: a 503 (even with Retry-After) is a capacity signal, and
-    // read as a rate it capped a recovering origin at its brownout pace (bench scenario 5).
-    rated.parts.pacer?.onResponse(now, {
-      throttled: rateRefusal,
-      rateLimit,
-      pausedUntil: rated.#pausedUntil > now ? rated.#pausedUntil : undefined,
-      sentAt,
-    });
-    // A rate refusal says nothing about concurrency: it neither grows nor cuts the window.
-    const sample = { inFlight, outstanding, rttMs, dropped: capacityRefusal, pausedMs: serverDelay };
-    if (!rateRefusal && this.parts.limit.onSample(sample)) {
-      // Read by the retry policy, which decides after this release: the window holds the retry back.
-      outcome.windowAbsorbed = true;
-    }
   }
 
   /** The gate that learns what a response says about rate: the named bucket's, else this one. */
-  #bucketGate(bucket: string | undefined, request: AdmissionRequest, now: number): Gate {
-    if (bucket === undefined || this.buckets === undefined || bucket === this.buckets.bucket) return this;
+  #bucketGate(bucket: string, request: AdmissionRequest, now: number): Gate {
+    if (this.buckets === undefined || bucket === this.buckets.bucket) return this;
     const gate = this.buckets.gateOf(bucket);
     // A request that came to its bucket's gate teaches no route (the usual case, and working
     // out a route costs); one that came to another gate tells where its route belongs.
@@ -348,13 +287,14 @@ export class Gate {
   }
 
   #pauseRefusal(request: AdmissionRequest, now: number, count = true): RateLimitedError | undefined {
-    if (this.#pausedUntil <= now) return undefined;
+    const pausedUntil = this.#state.pausedUntil;
+    if (pausedUntil <= now) return undefined;
     const patience = Math.min(request.maxWait, request.deadline - now);
-    if (this.#pausedUntil - now <= patience) return undefined;
-    if (count) this.counters.rejected++;
+    if (pausedUntil - now <= patience) return undefined;
+    if (count) this.#refused.rejected++;
     return new RateLimitedError(
-      this.#pausedUntil,
-      `the key is paused ${this.#pausedUntil - now} ms, longer than this request may wait (${Math.max(0, Math.round(patience))} ms)`,
+      pausedUntil,
+      `the key is paused ${pausedUntil - now} ms, longer than this request may wait (${Math.max(0, Math.round(patience))} ms)`,
       request,
     );
   }
@@ -363,18 +303,19 @@ export class Gate {
     return new Promise<Ticket>((resolve, reject) => {
       const waiter: Waiter = { request, resolve, reject, cleanup: () => {} };
       const pushed = this.parts.queue.push(waiter, request.priority);
+      const counters = this.#refused;
       if (!pushed.admitted) {
         if (pushed.reason === 'shed') {
-          this.counters.shed++;
+          counters.shed++;
           reject(new LoadShedError(request.priority, this.parts.queue.size, this.parts.queue.maxQueue, request));
         } else {
-          this.counters.rejected++;
+          counters.rejected++;
           reject(new QueueFullError(this.parts.queue.maxQueue, request));
         }
         return;
       }
       if (pushed.evicted) {
-        this.counters.rejected++;
+        counters.rejected++;
         this.#fail(pushed.evicted, new QueueFullError(this.parts.queue.maxQueue, pushed.evicted.request));
       }
       waiter.handle = pushed.handle;
@@ -394,7 +335,7 @@ export class Gate {
     const timeout = this.parts.queueTimeout;
     const timer = Number.isFinite(timeout)
       ? setTimeout(() => {
-          this.counters.rejected++;
+          this.#refused.rejected++;
           leave(new QueueTimeoutError(timeout, waiter.request));
         }, timeout).unref()
       : undefined;
@@ -412,11 +353,10 @@ export class Gate {
 
   /** Admits waiters while the key allows; otherwise arranges to look again when it will. */
   #pump(): void {
-    const { queue, limit, pacer, now: clock } = this.parts;
+    const { queue, now: clock } = this.parts;
     while (queue.size > 0) {
       const now = clock();
-      if (this.#pausedUntil > now || this.#inFlight >= limit.limit) break;
-      if ((pacer?.delayUntilToken(now) ?? 0) > 0) break;
+      if (!this.handle.admissible(now)) break;
       const waiter = queue.shift()!;
       waiter.cleanup();
       waiter.resolve(this.#admit(now, waiter.request));
@@ -437,10 +377,8 @@ export class Gate {
       return;
     }
     const now = this.parts.now();
-    let wait = 0;
-    if (this.#pausedUntil > now) wait = this.#pausedUntil - now;
-    else if (this.#inFlight >= this.parts.limit.limit) return;
-    else wait = this.parts.pacer?.delayUntilToken(now) ?? 0;
+    let wait = this.handle.admissionIn(now);
+    if (wait === undefined) return;
     // A pacer at rate 0 answers Infinity, which setTimeout turns into 1 ms: a busy loop that
     // admits nothing. Look again in a second instead; beyond 2³¹ ms setTimeout overflows too.
     if (!Number.isFinite(wait)) wait = 1000;
@@ -456,10 +394,3 @@ export class Gate {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Capacity signals for the concurrency window: timeouts and refused or reset connections. */
-function isCapacityError(error: unknown): boolean {
-  if (error instanceof Error && error.name === 'TimeoutError') return true;
-  const code = errorCode(error);
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT';
-}

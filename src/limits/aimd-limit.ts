@@ -3,7 +3,7 @@
 // level that was refused is probed again rarely, less often each time it is refused again.
 
 import { InvalidOptionError } from '../errors.js';
-import { type ConcurrencyLimit, type LimitSample, LimitListeners } from './limit.js';
+import type { LimitSample } from './limit.js';
 
 export interface AimdLimitOptions {
   /**
@@ -30,11 +30,6 @@ export interface AimdLimitOptions {
    * @default 64
    */
   maxProbeRounds?: number;
-  /**
-   * Clock in ms, used only to tell which samples started before the last cut.
-   * @default Date.now
-   */
-  now?: () => number;
 }
 
 export type NormalizedAimdLimitOptions = Required<AimdLimitOptions>;
@@ -44,7 +39,6 @@ export const aimdLimitDefaults: Readonly<NormalizedAimdLimitOptions> = Object.fr
   min: 1,
   max: 1000,
   maxProbeRounds: 64,
-  now: Date.now,
 });
 
 export function normalizeAimdLimitOptions(options: AimdLimitOptions = {}): NormalizedAimdLimitOptions {
@@ -59,13 +53,33 @@ export function normalizeAimdLimitOptions(options: AimdLimitOptions = {}): Norma
   if (!isInteger(o.maxProbeRounds) || o.maxProbeRounds < 1) {
     throw new InvalidOptionError('maxProbeRounds', 'an integer from 1 and up', o.maxProbeRounds);
   }
-  if (typeof o.now !== 'function') throw new InvalidOptionError('now', 'a function', o.now);
   return o;
 }
 
-export interface AimdLimit extends ConcurrencyLimit {
-  /** True while no refusal bounds the window (first contact, or since a refused level was served). */
-  readonly inSlowStart: boolean;
+/** The adaptive window's state. */
+export interface AimdWindow {
+  readonly kind: 'aimd';
+  readonly o: NormalizedAimdLimitOptions;
+  /** Fractional, so probing can add 1/(limit · probeRounds) per sample; `limit` is its floor. */
+  window: number;
+  limit: number;
+  /** The level refused at the last cut, one above the window it set; Infinity in slow start. */
+  ceiling: number;
+  /** The ceiling before the origin last shrank; 0 for none. */
+  recall: number;
+  probeRounds: number;
+  /** Epoch ms before which the ceiling is not probed. */
+  probeAt: number;
+  /** Healthy samples sent at or above the ceiling; a full window of them lifts it. */
+  servedAtCeiling: number;
+  /** Healthy samples since the last cut; a full window of them makes the ceiling established. */
+  servedSinceCut: number;
+  lastCut: number;
+}
+
+/** True while no refusal bounds the window (first contact, or since a refused level was served). */
+export function inSlowStart(w: AimdWindow): boolean {
+  return w.ceiling === Infinity;
 }
 
 /**
@@ -82,92 +96,76 @@ export interface AimdLimit extends ConcurrencyLimit {
  * - *Probe*: the refused level, `ceiling`, is tried again after `probeRounds` round trips (+1
  *   per `limit · probeRounds` healthy samples). Reno's +1 per round trip re-tried it every few
  *   round trips: 2 % of requests refused against 16 slots, 15 % against 4. Each refused probe
- *   doubles `probeRounds` (to `maxProbeRounds`). A refusal that paused the key (Retry-After D)
- *   makes a failed probe cost D of idle key, so the next probe waits `(1 + probeRounds) · D`.
+ *   doubles `probeRounds` (to `maxProbeRounds`). A refusal whose request must wait D (its server
+ *   time) makes a failed probe cost D, so the next probe waits `(1 + probeRounds) · D`.
  * - A probe the origin serves for a full window lifts the ceiling: capacity grew back. The window
  *   then grows at slow-start speed up to the highest ceiling it had before it shrank (`recall`,
  *   TCP's ssthresh), not past it: that level cost a refusal (and a pause) to find the first time.
  * - Successes of requests sent before the last cut were sent under the old window and are
- *   ignored (`now() - rttMs < lastCut`): they neither grow the window nor prove a ceiling.
+ *   ignored (`now - rttMs < lastCut`): they neither grow the window nor prove a ceiling.
  */
-export function createAimdLimit(options?: AimdLimitOptions): AimdLimit {
-  const { initial, min, max, maxProbeRounds, now } = normalizeAimdLimitOptions(options);
-  const listeners = new LimitListeners();
-  // Fractional, so probing can add 1/(limit · probeRounds) per sample; `limit` is its floor.
-  let window = initial;
-  let limit = initial;
-  /** The level refused at the last cut, one above the window it set; Infinity in slow start. */
-  let ceiling = Infinity;
-  /** The ceiling before the origin last shrank; 0 for none. */
-  let recall = 0;
-  let probeRounds = 1;
-  /** Epoch ms before which the ceiling is not probed. */
-  let probeAt = -Infinity;
-  /** Healthy samples sent at or above the ceiling; a full window of them lifts it. */
-  let servedAtCeiling = 0;
-  /** Healthy samples since the last cut; a full window of them makes the ceiling established. */
-  let servedSinceCut = 0;
-  let lastCut = -Infinity;
-
-  function set(next: number): void {
-    window = Math.min(max, Math.max(min, next));
-    // The epsilon absorbs float error: nine additions of 1/9 must reach the next integer.
-    const floored = Math.floor(window + 1e-9);
-    if (floored === limit) return;
-    limit = floored;
-    listeners.emit(limit);
-  }
-
-  function drop(outstanding: number, pausedMs = 0): boolean {
-    const fits = outstanding - 1;
-    if (fits < limit && limit > min) cut(fits, pausedMs);
-    // The others still out fill the window: a retry waits in the gate until one of them ends.
-    return fits >= limit;
-  }
-
-  function cut(fits: number, pausedMs: number): void {
-    const at = now();
-    if (limit >= ceiling) probeRounds = Math.min(maxProbeRounds, probeRounds * 2);
-    const next = Math.max(min, fits);
-    // Refused below a ceiling the window had settled under (a full window served since its cut):
-    // the origin shrank, so remember where it was. Cuts in a row are one burst still converging,
-    // and the levels they pass (slow start's overshoot) were never served.
-    if (next + 1 < ceiling && servedSinceCut >= limit && ceiling !== Infinity) recall = Math.max(recall, ceiling);
-    ceiling = next + 1;
-    if (pausedMs > 0) probeAt = Math.max(probeAt, at + pausedMs * (1 + probeRounds));
-    servedAtCeiling = 0;
-    servedSinceCut = 0;
-    lastCut = at;
-    set(next);
-  }
-
+export function createAimdWindow(options?: AimdLimitOptions): AimdWindow {
+  const o = normalizeAimdLimitOptions(options);
   return {
-    get limit() {
-      return limit;
-    },
-    get inSlowStart() {
-      return ceiling === Infinity;
-    },
-    onSample({ inFlight, outstanding, rttMs, dropped, pausedMs }: LimitSample) {
-      if (dropped) return drop(outstanding, pausedMs);
-      const at = now();
-      // A wall clock stepped backwards puts the last cut "in the future"; without this check it
-      // would silence every sample (and every probe) until the clock caught up.
-      const steppedBack = lastCut > at;
-      if ((at - rttMs < lastCut && !steppedBack) || inFlight * 2 < limit) return false;
-      servedSinceCut++;
-      if (inFlight >= ceiling && ++servedAtCeiling >= ceiling) {
-        ceiling = recall > ceiling ? recall : Infinity;
-        recall = 0;
-        servedAtCeiling = 0;
-        probeRounds = Math.max(1, probeRounds / 2);
-      }
-      if (limit + 1 < ceiling) set(window + 1);
-      else if (at >= probeAt || steppedBack) set(window + 1 / (limit * probeRounds));
-      return false;
-    },
-    onChange: (listener) => listeners.add(listener),
+    kind: 'aimd',
+    o,
+    window: o.initial,
+    limit: o.initial,
+    ceiling: Infinity,
+    recall: 0,
+    probeRounds: 1,
+    probeAt: -Infinity,
+    servedAtCeiling: 0,
+    servedSinceCut: 0,
+    lastCut: -Infinity,
   };
+}
+
+/** Feeds one finished request at `now` (see `windowSample`). */
+export function aimdSample(w: AimdWindow, { inFlight, outstanding, rttMs, dropped, pausedMs }: LimitSample, now: number): boolean {
+  if (dropped) return drop(w, outstanding, pausedMs, now);
+  // A wall clock stepped backwards puts the last cut "in the future"; without this check it would
+  // silence every sample (and every probe) until the clock caught up.
+  const steppedBack = w.lastCut > now;
+  if ((now - rttMs < w.lastCut && !steppedBack) || inFlight * 2 < w.limit) return false;
+  w.servedSinceCut++;
+  if (inFlight >= w.ceiling && ++w.servedAtCeiling >= w.ceiling) {
+    w.ceiling = w.recall > w.ceiling ? w.recall : Infinity;
+    w.recall = 0;
+    w.servedAtCeiling = 0;
+    w.probeRounds = Math.max(1, w.probeRounds / 2);
+  }
+  if (w.limit + 1 < w.ceiling) set(w, w.window + 1);
+  else if (now >= w.probeAt || steppedBack) set(w, w.window + 1 / (w.limit * w.probeRounds));
+  return false;
+}
+
+function set(w: AimdWindow, next: number): void {
+  w.window = Math.min(w.o.max, Math.max(w.o.min, next));
+  // The epsilon absorbs float error: nine additions of 1/9 must reach the next integer.
+  w.limit = Math.floor(w.window + 1e-9);
+}
+
+function drop(w: AimdWindow, outstanding: number, pausedMs = 0, now: number): boolean {
+  const fits = outstanding - 1;
+  if (fits < w.limit && w.limit > w.o.min) cut(w, fits, pausedMs, now);
+  // The others still out fill the window: a retry waits in the gate until one of them ends.
+  return fits >= w.limit;
+}
+
+function cut(w: AimdWindow, fits: number, pausedMs: number, now: number): void {
+  if (w.limit >= w.ceiling) w.probeRounds = Math.min(w.o.maxProbeRounds, w.probeRounds * 2);
+  const next = Math.max(w.o.min, fits);
+  // Refused below a ceiling the window had settled under (a full window served since its cut):
+  // the origin shrank, so remember where it was. Cuts in a row are one burst still converging,
+  // and the levels they pass (slow start's overshoot) were never served.
+  if (next + 1 < w.ceiling && w.servedSinceCut >= w.limit && w.ceiling !== Infinity) w.recall = Math.max(w.recall, w.ceiling);
+  w.ceiling = next + 1;
+  if (pausedMs > 0) w.probeAt = Math.max(w.probeAt, now + pausedMs * (1 + w.probeRounds));
+  w.servedAtCeiling = 0;
+  w.servedSinceCut = 0;
+  w.lastCut = now;
+  set(w, next);
 }
 
 function isInteger(value: unknown): value is number {

@@ -25,11 +25,6 @@ export interface RetryBudgetOptions {
    * @default 10000
    */
   ttlMs?: number;
-  /**
-   * Clock in ms.
-   * @default Date.now
-   */
-  now?: () => number;
 }
 
 export type NormalizedRetryBudgetOptions = Required<RetryBudgetOptions>;
@@ -38,7 +33,6 @@ export const retryBudgetDefaults: Readonly<NormalizedRetryBudgetOptions> = Objec
   ratio: 0.2,
   minPerSecond: 10,
   ttlMs: 10_000,
-  now: Date.now,
 });
 
 export function normalizeRetryBudgetOptions(options: RetryBudgetOptions = {}): NormalizedRetryBudgetOptions {
@@ -48,76 +42,87 @@ export function normalizeRetryBudgetOptions(options: RetryBudgetOptions = {}): N
     throw new InvalidOptionError('minPerSecond', 'a finite number from 0 and up', o.minPerSecond);
   }
   if (!isFiniteAtLeast(o.ttlMs, 1)) throw new InvalidOptionError('ttlMs', 'a finite number from 1 and up', o.ttlMs);
-  if (typeof o.now !== 'function') throw new InvalidOptionError('now', 'a function', o.now);
   return o;
-}
-
-export interface RetryBudget {
-  /** Records an original request (not a retry): it earns `ratio` of a retry. */
-  deposit(): void;
-  /** Spends one retry if affordable; false means "do not retry". */
-  tryWithdraw(): boolean;
-  /** Whole retries affordable right now. */
-  readonly remaining: number;
 }
 
 /** The window is this many time slots, so memory is constant whatever the request rate. */
 const slots = 10;
 
 /**
- * A retry is allowed while `retries + 1 <= ratio · requests + minPerSecond · ttl seconds`, both
- * counted over the window. The window slides a slot (ttl / 10) at a time, so an entry counts for
- * between 0.9 · ttl and ttl — the same approximation as tower's `TpsBudget`.
+ * A key's budget as plain data. A retry is allowed while `retries + 1 <= ratio · requests +
+ * minPerSecond · ttl seconds`, both counted over the window. The window slides a slot (ttl / 10)
+ * at a time, so an entry counts for between 0.9 · ttl and ttl — the same approximation as tower's
+ * `TpsBudget`.
  */
-export function createRetryBudget(options?: RetryBudgetOptions): RetryBudget {
-  const { ratio, minPerSecond, ttlMs, now } = normalizeRetryBudgetOptions(options);
+export interface BudgetState {
+  readonly ratio: number;
+  /** Retries allowed regardless of traffic: `minPerSecond · ttl seconds`. */
+  readonly reserve: number;
+  readonly slotMs: number;
+  readonly deposits: Float64Array;
+  readonly withdrawals: Float64Array;
+  deposited: number;
+  withdrawn: number;
+  /** The slot of the last call. */
+  current: number;
+}
+
+/** A fresh budget from options already normalised (the client validates once, up front). */
+export function createBudget({ ratio, minPerSecond, ttlMs }: NormalizedRetryBudgetOptions, now: number): BudgetState {
   const slotMs = ttlMs / slots;
-  const reserve = minPerSecond * (ttlMs / 1000);
-  const deposits = new Float64Array(slots);
-  const withdrawals = new Float64Array(slots);
-  let deposited = 0;
-  let withdrawn = 0;
-  let current = Math.floor(now() / slotMs);
-
-  /** Expires the slots that fell out of the window since the last call. */
-  function advance(): number {
-    const slot = Math.floor(now() / slotMs);
-    // A clock stepped backwards keeps writing into the current slot rather than corrupting it.
-    if (!(slot > current)) return ring(current);
-    const expired = Math.min(slot - current, slots);
-    for (let i = 1; i <= expired; i++) {
-      const index = ring(current + i);
-      deposited -= deposits[index]!;
-      withdrawn -= withdrawals[index]!;
-      deposits[index] = 0;
-      withdrawals[index] = 0;
-    }
-    current = slot;
-    return ring(current);
-  }
-
-  function affordable(): number {
-    // The epsilon keeps float error from losing a whole retry (0.29 · 100 = 28.999…).
-    return Math.max(0, Math.floor(ratio * deposited + reserve - withdrawn + 1e-9));
-  }
-
   return {
-    deposit() {
-      deposits[advance()]!++;
-      deposited++;
-    },
-    tryWithdraw() {
-      const index = advance();
-      if (affordable() < 1) return false;
-      withdrawals[index]!++;
-      withdrawn++;
-      return true;
-    },
-    get remaining() {
-      advance();
-      return affordable();
-    },
+    ratio,
+    reserve: minPerSecond * (ttlMs / 1000),
+    slotMs,
+    deposits: new Float64Array(slots),
+    withdrawals: new Float64Array(slots),
+    deposited: 0,
+    withdrawn: 0,
+    current: Math.floor(now / slotMs),
   };
+}
+
+/** Records an original request (not a retry): it earns `ratio` of a retry. */
+export function budgetDeposit(b: BudgetState, now: number): void {
+  b.deposits[advance(b, now)]!++;
+  b.deposited++;
+}
+
+/** Spends one retry if affordable; false means "do not retry". */
+export function budgetWithdraw(b: BudgetState, now: number): boolean {
+  const index = advance(b, now);
+  if (affordable(b) < 1) return false;
+  b.withdrawals[index]!++;
+  b.withdrawn++;
+  return true;
+}
+
+/** Whole retries affordable at `now`. */
+export function budgetRemaining(b: BudgetState, now: number): number {
+  advance(b, now);
+  return affordable(b);
+}
+
+/** Expires the slots that fell out of the window since the last call; returns the current slot. */
+function advance(b: BudgetState, now: number): number {
+  const slot = Math.floor(now / b.slotMs);
+  // A clock stepped backwards keeps writing into the current slot rather than corrupting it.
+  if (!(slot > b.current)) return ring(b.current);
+  const expired = Math.min(slot - b.current, slots);
+  for (let i = 1; i <= expired; i++) {
+    const index = ring(b.current + i);
+    b.deposited -= b.deposits[index]!;
+    b.withdrawn -= b.withdrawals[index]!;
+    b.deposits[index] = 0;
+    b.withdrawals[index] = 0;
+  }
+  b.current = slot;
+  return ring(b.current);
+}
+
+function affordable(b: BudgetState): number {
+  // The epsilon keeps float error from losing a whole retry (0.29 · 100 = 28.999…).
+  return Math.max(0, Math.floor(b.ratio * b.deposited + b.reserve - b.withdrawn + 1e-9));
 }
 
 /** Slot index in the ring; safe for the negative times a test clock may use. */

@@ -2,7 +2,7 @@
 // one attempt's outcome and returns stop or a delay; the attempt loop and the gate do the rest.
 
 import type { HeaderReader } from '../headers.js';
-import { parseRateLimitHeaders } from '../ratelimit/parse.js';
+import { type AttemptOutcome, type AttemptSignal, classifyAttempt } from '../signal/attempt-signal.js';
 import {
   expectFunction,
   expectInteger,
@@ -13,23 +13,9 @@ import {
 } from '../validate.js';
 import { InvalidOptionError } from '../errors.js';
 import { type BackoffOptions, backoffDelay, jitterKinds } from './backoff.js';
-import { serverRetryDelay } from './retry-after.js';
 import { errorCode } from '../engine/transport-error.js';
-import { isQuotaRefusal } from '../ratelimit/quota-refusal.js';
 
-/** What one attempt produced: a response (any status) or a transport error. */
-export type AttemptOutcome = (
-  | { type: 'response'; status: number; headers: HeaderReader }
-  /** `sent` is false only when the request provably never left (refused, DNS, connect timeout). */
-  | { type: 'error'; error: unknown; sent: boolean }
-) & {
-  /**
-   * Set by the key's gate when the attempt ends, before the policy decides: this capacity refusal
-   * (503, 529, a refused or timed-out connection) shrank the key's adaptive window, or an earlier
-   * cut already excludes it. The gate then holds a retry back until the origin has room.
-   */
-  windowAbsorbed?: boolean;
-};
+export type { AttemptOutcome } from '../signal/attempt-signal.js';
 
 export interface RetryContext {
   /** Retries already made for this request (0 after the first attempt). */
@@ -41,6 +27,14 @@ export interface RetryContext {
   /** The request body can be sent again (or there is none). */
   replayable: boolean;
   outcome: AttemptOutcome;
+  /** What the outcome means (served, refused for rate or capacity, transport error), with its server time. */
+  signal: AttemptSignal;
+  /**
+   * The key's concurrency window already holds a retry of this capacity refusal back: it was cut
+   * below the level refused and the requests still out fill it, so the retry can wait in the
+   * gate for room instead of on a backoff (and costs no retry budget).
+   */
+  windowHeld: boolean;
   /** ms left before the request's total deadline; Infinity without one. */
   remainingMs: number;
   /** The delay chosen before the previous retry (0 before the first). */
@@ -165,15 +159,12 @@ function serverJitter(delay: number, random: () => number): number {
 }
 
 /**
- * The server-given delay for a response, if any: `retry-after-ms`, then `Retry-After`, then a
- * rate-limit reset when the quota is spent. Malformed values are ignored here, so the caller
- * falls back to backoff rather than giving up.
+ * The server-given delay a refusal with these headers carries, if any: `retry-after-ms`, then
+ * `Retry-After`, then a rate-limit reset (the quota is spent, or nothing else names a time).
+ * Malformed values are ignored, so the caller falls back to backoff rather than giving up.
  */
 export function serverDelayOf(headers: HeaderReader, now: number): number | undefined {
-  const explicit = serverRetryDelay(headers, now);
-  if (explicit !== undefined) return explicit;
-  const quota = parseRateLimitHeaders(headers, now);
-  return quota?.remaining === 0 ? quota.resetMs : undefined;
+  return classifyAttempt({ type: 'response', status: 429, headers }, now).serverDelay;
 }
 
 /** The default policy: retried statuses and errors split by phase, server time wins, caps return. */
@@ -187,12 +178,11 @@ export function retryPolicyFrom(config: NormalizedRetryOptions): RetryPolicy {
 }
 
 function decide(config: NormalizedRetryOptions, context: RetryContext): RetryDecision {
-  const { outcome } = context;
   const refusal = whyNotRetryable(config, context);
   if (refusal) return { retry: false, reason: refusal };
   if (context.retries >= config.maxRetries) return { retry: false, reason: 'max-retries' };
 
-  const server = outcome.type === 'response' ? serverDelayOf(outcome.headers, context.now) : undefined;
+  const server = context.signal.serverDelay;
   if (server !== undefined) {
     // Caps, not hangs: a wait longer than allowed is not started, and never shortened either.
     const retryAt = context.now + server;
@@ -204,7 +194,7 @@ function decide(config: NormalizedRetryOptions, context: RetryContext): RetryDec
   // The gate is the backpressure here: the retry waits in its queue for a slot the window allows,
   // where a backoff would sleep on while slots free up (a 200 ms tail against 50 ms requests).
   // First retry only, so a refusal that keeps coming back still backs off and spreads out.
-  if (outcome.windowAbsorbed && context.retries === 0) return { retry: true, delay: 0, source: 'backoff' };
+  if (context.windowHeld && context.retries === 0) return { retry: true, delay: 0, source: 'backoff' };
   const delay = backoffDelay(context.retries + 1, config.backoff, config.random, context.previousDelay);
   if (delay > context.remainingMs) return { retry: false, reason: 'deadline' };
   return { retry: true, delay, source: 'backoff' };
@@ -214,7 +204,7 @@ function whyNotRetryable(config: NormalizedRetryOptions, context: RetryContext):
   const { outcome } = context;
   if (outcome.type === 'response') {
     const { status, headers } = outcome;
-    if (!config.statusCodes.has(status) && !isQuotaRefusal(status, headers, context.now)) {
+    if (!config.statusCodes.has(status) && context.signal.kind !== 'rate-refusal') {
       return status < 400 ? 'success' : 'status-not-retried';
     }
     // Vendors that know better say so (OpenAI's x-should-retry, Stripe's Stripe-Should-Retry).

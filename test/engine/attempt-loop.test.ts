@@ -185,7 +185,7 @@ describe('the signal an attempt is sent with', () => {
     const admission = {
       acquire: (request: { priority: number; deadline: number; maxWait: number; method?: string }) => {
         seen.push({ priority: request.priority, finite: Number.isFinite(request.deadline), maxWait: request.maxWait, method: request.method });
-        return Promise.resolve({ release() {} });
+        return Promise.resolve({ release: () => ({ windowHeld: false }) });
       },
       tryRetry: () => true,
       deposit: () => {},

@@ -5,20 +5,45 @@ import { Gate, type AdmissionRequest, type GateParts, type Ticket } from '../../
 import { GateRegistry } from '../../src/gate/gate-registry.js';
 import { GateEvents } from '../../src/gate/gate-events.js';
 import { createWaiterQueue } from '../../src/gate/waiter-queue.js';
-import { createAimdLimit } from '../../src/limits/aimd-limit.js';
-import type { ConcurrencyLimit, LimitSample } from '../../src/limits/limit.js';
-import { createStaticLimit } from '../../src/limits/static-limit.js';
-import { createRetryBudget } from '../../src/retry/budget.js';
-import type { AttemptOutcome } from '../../src/retry/policy.js';
+import { createAimdWindow } from '../../src/limits/aimd-limit.js';
+import { createStaticWindow, windowSample, type WindowState } from '../../src/limits/limit.js';
+import { createPace, type Pace } from '../../src/pacing/pacer.js';
+import { setRate, setTokens } from '../../src/pacing/token-bucket.js';
+import { createBudget, normalizeRetryBudgetOptions, type BudgetState } from '../../src/retry/budget.js';
+import { type AttemptOutcome, type AttemptSignal, classifyAttempt } from '../../src/signal/attempt-signal.js';
+import { emptyCounters } from '../../src/state/key-state.js';
+import { createMemoryStore } from '../../src/state/memory-store.js';
+
+// Spied on, so a test can read the samples the gate feeds the window.
+vi.mock('../../src/limits/limit.js', async (original) => {
+  const actual = await original<typeof import('../../src/limits/limit.js')>();
+  return { ...actual, windowSample: vi.fn(actual.windowSample) };
+});
 
 const start = Date.UTC(2026, 10, 29, 12, 0, 0);
 
-function parts(overrides: Partial<GateParts> = {}): GateParts {
+interface TestParts extends Partial<Omit<GateParts, 'store' | 'createState'>> {
+  window?: WindowState;
+  pace?: Pace;
+  budget?: BudgetState;
+}
+
+function parts({ window, pace, budget, ...overrides }: TestParts = {}): GateParts {
   return {
-    limit: createStaticLimit(2),
-    pacer: undefined,
+    store: createMemoryStore(),
+    createState: () => ({
+      key: 'http://api.test',
+      pausedUntil: 0,
+      inFlight: 0,
+      window: window ?? createStaticWindow(2),
+      pace,
+      budget,
+      counters: emptyCounters(),
+      remaining: undefined,
+      lastServedAt: -Infinity,
+      lastServedRttMs: 0,
+    }),
     queue: createWaiterQueue({ maxQueue: 5 }),
-    budget: undefined,
     queueTimeout: Infinity,
     now: Date.now,
     events: new GateEvents(),
@@ -26,7 +51,7 @@ function parts(overrides: Partial<GateParts> = {}): GateParts {
   };
 }
 
-function gate(overrides: Partial<GateParts> = {}): Gate {
+function gate(overrides: TestParts = {}): Gate {
   return new Gate('http://api.test', parts(overrides));
 }
 
@@ -34,14 +59,13 @@ function request(overrides: Partial<AdmissionRequest> = {}): AdmissionRequest {
   return { priority: 0, deadline: Infinity, maxWait: 60_000, ...overrides };
 }
 
-const ok: AttemptOutcome = { type: 'response', status: 200, headers: new Headers() };
-/** A fresh 503 without Retry-After: the gate may mark the object it is given. */
-const unavailable = (): AttemptOutcome => ({ type: 'response', status: 503, headers: new Headers() });
-const throttled = (retryAfter: string): AttemptOutcome => ({
-  type: 'response',
-  status: 429,
-  headers: new Headers({ 'retry-after': retryAfter }),
-});
+/** An outcome as the attempt loop reports it: classified at the (fake) time it arrives. */
+const signal = (outcome: AttemptOutcome): AttemptSignal => classifyAttempt(outcome, Date.now());
+const response = (status: number, headers: Record<string, string> = {}): AttemptSignal =>
+  signal({ type: 'response', status, headers: new Headers(headers) });
+const ok = (): AttemptSignal => response(200);
+const unavailable = (): AttemptSignal => response(503);
+const throttled = (retryAfter: string): AttemptSignal => response(429, { 'retry-after': retryAfter });
 
 /** Tracks which acquisitions have been admitted, without awaiting them. */
 function track(promise: Promise<Ticket>) {
@@ -76,18 +100,18 @@ describe('admission', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(third.ticket).toBeUndefined();
     expect(g.stats()).toMatchObject({ inFlight: 2, queued: 1 });
-    first.release(ok);
+    first.release(ok());
     await vi.advanceTimersByTimeAsync(0);
     expect(third.ticket).toBeDefined();
     expect(g.stats()).toMatchObject({ inFlight: 2, queued: 0 });
   });
 
   it('serves higher priority first', async () => {
-    const g = gate({ limit: createStaticLimit(1) });
+    const g = gate({ window: createStaticWindow(1) });
     const holder = await g.acquire(request());
     const low = track(g.acquire(request({ priority: -1 })));
     const high = track(g.acquire(request({ priority: 5 })));
-    holder.release(ok);
+    holder.release(ok());
     await vi.advanceTimersByTimeAsync(0);
     expect(high.ticket).toBeDefined();
     expect(low.ticket).toBeUndefined();
@@ -96,10 +120,10 @@ describe('admission', () => {
 
 describe('shared pause', () => {
   it('holds every request to the key until the server time has passed', async () => {
-    const g = gate({ limit: createStaticLimit(100), queue: createWaiterQueue({ maxQueue: 100 }) });
+    const g = gate({ window: createStaticWindow(100), queue: createWaiterQueue({ maxQueue: 100 }) });
     const inFlight = await Promise.all(Array.from({ length: 100 }, () => g.acquire(request())));
     inFlight[0]!.release(throttled('2'));
-    for (const ticket of inFlight.slice(1)) ticket.release(ok);
+    for (const ticket of inFlight.slice(1)) ticket.release(ok());
     const waiting = Array.from({ length: 20 }, () => track(g.acquire(request())));
     expect(g.stats().pausedUntil).toBe(start + 2000);
     await vi.advanceTimersByTimeAsync(1999);
@@ -127,7 +151,7 @@ describe('shared pause', () => {
   });
 
   it('rejects a waiter whose deadline cannot fit a pause that starts while it waits', async () => {
-    const g = gate({ limit: createStaticLimit(1) });
+    const g = gate({ window: createStaticWindow(1) });
     const holder = await g.acquire(request());
     const waiter = track(g.acquire(request({ deadline: start + 5000 })));
     holder.release(throttled('30'));
@@ -148,7 +172,7 @@ describe('shared pause', () => {
 
 describe('bounded queue', () => {
   it('refuses a newcomer when the queue is full under the reject policy', async () => {
-    const g = gate({ limit: createStaticLimit(1), queue: createWaiterQueue({ maxQueue: 2 }) });
+    const g = gate({ window: createStaticWindow(1), queue: createWaiterQueue({ maxQueue: 2 }) });
     await g.acquire(request());
     track(g.acquire(request()));
     track(g.acquire(request()));
@@ -157,7 +181,7 @@ describe('bounded queue', () => {
   });
 
   it('drops the oldest waiter under drop-oldest', async () => {
-    const g = gate({ limit: createStaticLimit(1), queue: createWaiterQueue({ maxQueue: 2, overflow: 'drop-oldest' }) });
+    const g = gate({ window: createStaticWindow(1), queue: createWaiterQueue({ maxQueue: 2, overflow: 'drop-oldest' }) });
     await g.acquire(request());
     const oldest = track(g.acquire(request()));
     track(g.acquire(request()));
@@ -169,7 +193,7 @@ describe('bounded queue', () => {
 
   it('sheds low-priority work as the queue fills', async () => {
     const queue = createWaiterQueue<never>({ maxQueue: 4, random: () => 0 }) as GateParts['queue'];
-    const g = gate({ limit: createStaticLimit(1), queue });
+    const g = gate({ window: createStaticWindow(1), queue });
     await g.acquire(request());
     for (let i = 0; i < 3; i++) track(g.acquire(request({ priority: 1 })));
     await expect(g.acquire(request({ priority: 0 }))).rejects.toBeInstanceOf(LoadShedError);
@@ -177,7 +201,7 @@ describe('bounded queue', () => {
   });
 
   it('takes an aborted waiter out of the queue at once, with the signal reason', async () => {
-    const g = gate({ limit: createStaticLimit(1) });
+    const g = gate({ window: createStaticWindow(1) });
     await g.acquire(request());
     const controller = new AbortController();
     const waiter = track(g.acquire(request({ signal: controller.signal })));
@@ -188,7 +212,7 @@ describe('bounded queue', () => {
   });
 
   it('fails a waiter with QueueTimeoutError after queueTimeout', async () => {
-    const g = gate({ limit: createStaticLimit(1), queueTimeout: 1000 });
+    const g = gate({ window: createStaticWindow(1), queueTimeout: 1000 });
     await g.acquire(request());
     const waiter = track(g.acquire(request()));
     await vi.advanceTimersByTimeAsync(1000);
@@ -197,7 +221,7 @@ describe('bounded queue', () => {
   });
 
   it('rejects waiters with ClientClosedError on close', async () => {
-    const g = gate({ limit: createStaticLimit(1) });
+    const g = gate({ window: createStaticWindow(1) });
     await g.acquire(request());
     const waiter = track(g.acquire(request()));
     g.close();
@@ -209,101 +233,112 @@ describe('bounded queue', () => {
 
 describe('adaptive window and budget', () => {
   it('grows the window while responses are healthy and cuts it on 503', async () => {
-    const g = gate({ limit: createAimdLimit({ initial: 4 }) });
+    const g = gate({ window: createAimdWindow({ initial: 4 }) });
     const tickets = await Promise.all(Array.from({ length: 4 }, () => g.acquire(request())));
-    for (const ticket of tickets) ticket.release(ok);
+    for (const ticket of tickets) ticket.release(ok());
     const grown = g.stats().limit;
     expect(grown).toBeGreaterThan(4);
     const busy = await g.acquire(request());
     await vi.advanceTimersByTimeAsync(10);
-    busy.release({ type: 'response', status: 503, headers: new Headers() });
+    busy.release(unavailable());
     expect(g.stats().limit).toBeLessThan(grown);
   });
 
   it('cuts the window to what the origin held when it refused: the requests still outstanding', async () => {
-    const g = gate({ limit: createAimdLimit({ initial: 8 }), queue: createWaiterQueue({ maxQueue: 10 }) });
+    const g = gate({ window: createAimdWindow({ initial: 8 }), queue: createWaiterQueue({ maxQueue: 10 }) });
     const tickets = await Promise.all(Array.from({ length: 6 }, () => g.acquire(request())));
     tickets[0]!.release(unavailable());
     // Six were out when the 503 came: the origin held five.
     expect(g.stats().limit).toBe(5);
   });
 
-  it('tells the limit what it was refused with: in flight at admission and at the end, and the pause', async () => {
-    const samples: LimitSample[] = [];
-    const limit: ConcurrencyLimit = { limit: 10, onSample: (sample) => (samples.push(sample), false), onChange: () => () => {} };
-    const g = gate({ limit });
+  it('tells the window what it was refused with: in flight at admission and at the end, and the server time', async () => {
+    const sampled = vi.mocked(windowSample);
+    sampled.mockClear();
+    const g = gate({ window: createStaticWindow(10) });
     const first = await g.acquire(request());
     const second = await g.acquire(request());
     await vi.advanceTimersByTimeAsync(30);
-    second.release({ type: 'response', status: 503, headers: new Headers({ 'retry-after': '2' }) });
-    first.release(ok);
-    expect(samples).toEqual([
+    second.release(response(503, { 'retry-after': '2' }));
+    first.release(ok());
+    expect(sampled.mock.calls.map(([, sample]) => sample)).toEqual([
       { inFlight: 2, outstanding: 2, rttMs: 30, dropped: true, pausedMs: 2000 },
       { inFlight: 1, outstanding: 1, rttMs: 30, dropped: false, pausedMs: undefined },
     ]);
   });
 
-  it('marks a capacity refusal the adaptive window absorbed, so the retry can wait in the gate', async () => {
-    const g = gate({ limit: createAimdLimit({ initial: 4 }) });
+  it('says a capacity refusal the adaptive window absorbed holds its retry back, so it can wait in the gate', async () => {
+    const g = gate({ window: createAimdWindow({ initial: 4 }) });
     const [a, b] = await Promise.all([g.acquire(request()), g.acquire(request()), g.acquire(request())]);
-    const refused = unavailable();
-    a!.release(refused); // 3 out: the window goes to 2
-    expect(refused.windowAbsorbed).toBe(true);
-    const reset: AttemptOutcome = { type: 'error', error: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), sent: false };
-    b!.release(reset); // 2 out: the window goes to 1
-    expect(reset.windowAbsorbed).toBe(true);
+    expect(a!.release(unavailable()).windowHeld).toBe(true); // 3 out: the window goes to 2
+    const refused = signal({ type: 'error', error: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), sent: false });
+    expect(b!.release(refused).windowHeld).toBe(true); // 2 out: the window goes to 1
   });
 
-  it('does not mark a refusal the window cannot absorb: a static window, or one already at its floor', async () => {
-    const fixed = gate({ limit: createStaticLimit(4) });
-    const refusedFixed = unavailable();
-    (await fixed.acquire(request())).release(refusedFixed);
-    expect(refusedFixed.windowAbsorbed).toBeUndefined();
-
-    const floor = gate({ limit: createAimdLimit({ initial: 1 }) });
-    const refusedAtFloor = unavailable();
-    (await floor.acquire(request())).release(refusedAtFloor);
-    expect(refusedAtFloor.windowAbsorbed).toBeUndefined();
+  it('does not hold a refusal the window cannot absorb: a static window, or one already at its floor', async () => {
+    const fixed = gate({ window: createStaticWindow(4) });
+    expect((await fixed.acquire(request())).release(unavailable()).windowHeld).toBe(false);
+    const floor = gate({ window: createAimdWindow({ initial: 1 }) });
+    expect((await floor.acquire(request())).release(unavailable()).windowHeld).toBe(false);
   });
 
-  it('does not mark a refusal whose retry the cut window would still admit at once', async () => {
-    const g = gate({ limit: createAimdLimit({ initial: 10 }) });
-    const lone = unavailable();
-    (await g.acquire(request())).release(lone);
+  it('does not hold a refusal whose retry the cut window would still admit at once', async () => {
+    const g = gate({ window: createAimdWindow({ initial: 10 }) });
+    const feedback = (await g.acquire(request())).release(unavailable());
     expect(g.stats()).toMatchObject({ limit: 1, inFlight: 0 });
-    expect(lone.windowAbsorbed).toBeUndefined();
+    expect(feedback.windowHeld).toBe(false);
   });
 
   it('does not change the window on a 429, which is about rate', async () => {
-    const g = gate({ limit: createAimdLimit({ initial: 4 }) });
+    const g = gate({ window: createAimdWindow({ initial: 4 }) });
     const tickets = await Promise.all(Array.from({ length: 4 }, () => g.acquire(request())));
     for (const ticket of tickets) ticket.release(throttled('1'));
     expect(g.stats().limit).toBe(4);
   });
 
-  it('refuses retries once the budget is spent', async () => {
-    const g = gate({ budget: createRetryBudget({ ratio: 0, minPerSecond: 0.2, ttlMs: 10_000 }) });
+  it('refuses retries once the budget is spent, except those the window holds back', async () => {
+    const g = gate({ budget: createBudget(normalizeRetryBudgetOptions({ ratio: 0, minPerSecond: 0.2, ttlMs: 10_000 }), Date.now()) });
     const allowed = Array.from({ length: 5 }, () => g.tryRetry());
     expect(allowed).toEqual([true, true, false, false, false]);
-    expect(g.stats().counters.retried).toBe(2);
+    expect(g.tryRetry({ windowHeld: true })).toBe(true);
+    expect(g.stats().counters.retried).toBe(3);
+  });
+});
+
+describe('saturation and outage', () => {
+  it('does not pause an origin that is still serving: a 503 with Retry-After cuts the window instead', async () => {
+    const g = gate({ window: createAimdWindow({ initial: 4 }) });
+    const [a, b, c] = await Promise.all([g.acquire(request()), g.acquire(request()), g.acquire(request())]);
+    a!.release(ok());
+    b!.release(response(503, { 'retry-after': '2' }));
+    expect(g.stats()).toMatchObject({ pausedUntil: undefined, limit: 1, counters: { unavailable: 1 } });
+    c!.release(ok());
+  });
+
+  it('pauses an origin that served nothing recently for its server time: it looks down', async () => {
+    const g = gate({ window: createAimdWindow({ initial: 4 }) });
+    (await g.acquire(request())).release(ok());
+    await vi.advanceTimersByTimeAsync(5_000);
+    (await g.acquire(request())).release(response(503, { 'retry-after': '2' }));
+    expect(g.stats().pausedUntil).toBe(Date.now() + 2000);
   });
 });
 
 describe('ready', () => {
   it('resolves when a request would be admitted without queueing', async () => {
-    const g = gate({ limit: createStaticLimit(1) });
+    const g = gate({ window: createStaticWindow(1) });
     const holder = await g.acquire(request());
     let ready = false;
     void g.ready().then(() => (ready = true));
     await vi.advanceTimersByTimeAsync(0);
     expect(ready).toBe(false);
-    holder.release(ok);
+    holder.release(ok());
     await vi.advanceTimersByTimeAsync(0);
     expect(ready).toBe(true);
   });
 
   it('stops waiting when its signal aborts, and leaves nothing behind', async () => {
-    const g = gate({ limit: createStaticLimit(1) });
+    const g = gate({ window: createStaticWindow(1) });
     const holder = await g.acquire(request());
     const controller = new AbortController();
     const waiting = g.ready(Infinity, controller.signal);
@@ -311,7 +346,7 @@ describe('ready', () => {
     controller.abort(stop);
     await expect(waiting).rejects.toBe(stop);
     // A later release finds no stale waiter to resolve, and the abort listener is gone.
-    holder.release(ok);
+    holder.release(ok());
     await expect(g.ready(Infinity, AbortSignal.abort(stop))).rejects.toBe(stop);
     await expect(g.ready()).resolves.toBeUndefined();
     g.close();
@@ -320,18 +355,9 @@ describe('ready', () => {
 
 describe('timers', () => {
   it('polls once a second, rather than spinning, while the pacer answers Infinity (rate 0)', async () => {
-    let rate = 0;
-    const g = gate({
-      pacer: {
-        get rate() {
-          return rate;
-        },
-        state: 'test',
-        delayUntilToken: () => (rate === 0 ? Infinity : 0),
-        onSend: () => {},
-        onResponse: () => {},
-      },
-    });
+    const pace = createPace(0, Date.now());
+    if (pace.kind === 'fixed') setTokens(pace.bucket, 0, Date.now());
+    const g = gate({ pace });
     const spy = vi.spyOn(globalThis, 'setTimeout');
     const waiter = track(g.acquire(request()));
     await vi.advanceTimersByTimeAsync(5_000);
@@ -339,7 +365,7 @@ describe('timers', () => {
     // One look per second, never Node's 1 ms fallback for an overflowing delay.
     expect(spy.mock.calls.length).toBeLessThanOrEqual(6);
     expect(spy.mock.calls.every(([, ms]) => ms === 1000)).toBe(true);
-    rate = 10;
+    if (pace.kind === 'fixed') setRate(pace.bucket, 10, Date.now());
     await vi.advanceTimersByTimeAsync(1_000);
     expect(waiter.ticket).toBeDefined();
     spy.mockRestore();
@@ -373,17 +399,14 @@ describe('bucket hints', () => {
     });
     return { routes, registry, base: registry.get('base') };
   }
-  const github = (status: number, resource: string, remaining: number, retryAfter?: string): AttemptOutcome => ({
-    type: 'response',
-    status,
-    headers: new Headers({
+  const github = (status: number, resource: string, remaining: number, retryAfter?: string): AttemptSignal =>
+    response(status, {
       ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }),
       'x-ratelimit-limit': resource === 'search' ? '30' : '5000',
       'x-ratelimit-remaining': String(remaining),
       'x-ratelimit-resource': resource,
-    }),
-  });
-  async function send(gate: Gate, route: string, outcome: AttemptOutcome): Promise<void> {
+    });
+  async function send(gate: Gate, route: string, outcome: AttemptSignal): Promise<void> {
     (await gate.acquire(request({ route }))).release(outcome);
   }
 
@@ -420,7 +443,9 @@ describe('bucket hints', () => {
   it('a 503 stays with the gate that sent the request: capacity is the origin’s', async () => {
     const { registry, base } = bucketed();
     await send(base, 'GET /users/:id', github(200, 'core', 4999));
-    await send(base, 'GET /search/issues', { ...github(503, 'search', 10, '5') });
+    // Nothing served for a while: the 503 reads as an outage, which pauses the gate that sent it.
+    await vi.advanceTimersByTimeAsync(5_000);
+    await send(base, 'GET /search/issues', github(503, 'search', 10, '5'));
     expect(base.stats()).toMatchObject({ pausedUntil: Date.now() + 5_000, counters: { unavailable: 1 } });
     expect(registry.get('base', 'search').stats()).toMatchObject({ pausedUntil: undefined, remaining: 10 });
   });

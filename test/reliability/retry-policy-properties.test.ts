@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRetryPolicy, serverDelayOf, type AttemptOutcome } from '../../src/retry/policy.js';
+import { createRetryPolicy, type AttemptOutcome } from '../../src/retry/policy.js';
+import { classifyAttempt } from '../../src/signal/attempt-signal.js';
 import { headerReader, headersWith, nowArb } from '../ratelimit/arbitraries.js';
 
 // The header parsers and the backoff have their own properties (test/ratelimit, test/retry);
@@ -57,7 +58,8 @@ describe('the retry policy, for any server time', () => {
       fc.property(contextArb, ({ nowAndHeaders: [now, headers], ...c }) => {
         const policy = createRetryPolicy({ maxRetryAfter: c.maxRetryAfter, random: () => c.random });
         const outcome: AttemptOutcome = { type: 'response', status: c.status, headers };
-        const decision = policy.decide({ ...c, now, idempotencyKey: false, replayable: true, outcome });
+        const signal = classifyAttempt(outcome, now);
+        const decision = policy.decide({ ...c, now, idempotencyKey: false, replayable: true, outcome, signal, windowHeld: false });
         if (!decision.retry) return;
         expect(Number.isFinite(decision.delay)).toBe(true);
         expect(decision.delay).toBeGreaterThanOrEqual(0);
@@ -72,8 +74,9 @@ describe('the retry policy, for any server time', () => {
       fc.property(contextArb, ({ nowAndHeaders: [now, headers], ...c }) => {
         const policy = createRetryPolicy({ maxRetryAfter: c.maxRetryAfter, random: () => c.random });
         const outcome: AttemptOutcome = { type: 'response', status: c.status, headers };
-        const decision = policy.decide({ ...c, now, idempotencyKey: false, replayable: true, outcome });
-        const server = serverDelayOf(headers, now);
+        const signal = classifyAttempt(outcome, now);
+        const decision = policy.decide({ ...c, now, idempotencyKey: false, replayable: true, outcome, signal, windowHeld: false });
+        const server = signal.serverDelay;
         if (server === undefined) {
           if (decision.retry) expect(decision.source).toBe('backoff');
           return;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
 import { createRetryPolicy, type AttemptOutcome, type RetryContext } from '../../src/retry/policy.js';
+import { classifyAttempt } from '../../src/signal/attempt-signal.js';
 
 const now = Date.UTC(2026, 10, 29, 12, 0, 0);
 
@@ -19,6 +20,8 @@ function context(outcome: AttemptOutcome, overrides: Partial<RetryContext> = {})
     idempotencyKey: false,
     replayable: true,
     outcome,
+    signal: classifyAttempt(outcome, now),
+    windowHeld: false,
     remainingMs: Infinity,
     previousDelay: 0,
     now,
@@ -163,24 +166,21 @@ describe('how long to wait', () => {
     expect(delays).toEqual([50, 100, 200, 400, 500, -1]);
   });
 
-  it('retries at once a capacity refusal the key\'s adaptive window absorbed, leaving the wait to the gate', () => {
+  it("retries at once a capacity refusal the key's adaptive window holds back, leaving the wait to the gate", () => {
     const halfway = createRetryPolicy({ random: () => 0.5, backoff: { base: 100, max: 1000 } });
-    const absorbed: AttemptOutcome = { ...response(503), windowAbsorbed: true };
-    expect(halfway.decide(context(absorbed))).toEqual({ retry: true, delay: 0, source: 'backoff' });
-    const refused: AttemptOutcome = { type: 'error', error: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), sent: false, windowAbsorbed: true };
-    expect(halfway.decide(context(refused))).toEqual({ retry: true, delay: 0, source: 'backoff' });
+    expect(halfway.decide(context(response(503), { windowHeld: true }))).toEqual({ retry: true, delay: 0, source: 'backoff' });
+    const refused: AttemptOutcome = { type: 'error', error: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), sent: false };
+    expect(halfway.decide(context(refused, { windowHeld: true }))).toEqual({ retry: true, delay: 0, source: 'backoff' });
   });
 
-  it('still backs off a refusal absorbed again on a later retry, and one the window did not absorb', () => {
+  it('still backs off a refusal held again on a later retry, and one the window did not hold', () => {
     const halfway = createRetryPolicy({ random: () => 0.5, backoff: { base: 100, max: 1000 } });
-    const absorbed: AttemptOutcome = { ...response(503), windowAbsorbed: true };
-    expect(halfway.decide(context(absorbed, { retries: 1 }))).toEqual({ retry: true, delay: 100, source: 'backoff' });
+    expect(halfway.decide(context(response(503), { retries: 1, windowHeld: true }))).toEqual({ retry: true, delay: 100, source: 'backoff' });
     expect(halfway.decide(context(response(503)))).toEqual({ retry: true, delay: 50, source: 'backoff' });
   });
 
-  it('lets server time win over an absorbed refusal', () => {
-    const absorbed: AttemptOutcome = { ...response(503, { 'retry-after': '2' }), windowAbsorbed: true };
-    expect(policy.decide(context(absorbed))).toEqual({ retry: true, delay: 2000, source: 'server' });
+  it('lets server time win over a held refusal', () => {
+    expect(policy.decide(context(response(503, { 'retry-after': '2' }), { windowHeld: true }))).toEqual({ retry: true, delay: 2000, source: 'server' });
   });
 });
 

@@ -2,7 +2,7 @@
 // how fast to creep and up to where, or whether to hold.
 
 import type { RateRange } from './bucket-fit.js';
-import type { NormalizedRateControllerOptions } from './rate-controller.js';
+import type { NormalizedPacerOptions } from './pacer-options.js';
 
 /**
  * A paced episode "moved" the bound when the fit's upper bound fell below this fraction of the
@@ -72,7 +72,7 @@ export function paceAfterThrottle(
     paced: boolean;
     demandRate?: number | undefined;
     heldTooHigh?: boolean;
-    options: Pick<NormalizedRateControllerOptions, 'tightWithin' | 'holdFactor' | 'creepPerSecond' | 'creepSpanS' | 'minRate'>;
+    options: Pick<NormalizedPacerOptions, 'tightWithin' | 'holdFactor' | 'creepPerSecond' | 'creepSpanS' | 'minRate'>;
   },
 ): PaceDecision {
   const finite = Number.isFinite(throttledRate);

@@ -2,7 +2,7 @@
 // requests against a token-bucket server, for each header dialect, on the target case and a grid.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRateController, type RateController } from '../../src/gate/rate-controller.js';
+import { createRateController, type PacerDriver as RateController } from '../helpers/pacer-driver.js';
 import {
   idealWallMs,
   runDemandSim,

@@ -3,20 +3,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
-import {
-  createRateController,
-  fitBucketRate,
-  paceAfterThrottle,
-  quotaRate,
-  rampRate,
-  rateControllerDefaults,
-  replayBurstBounds,
-  syncTokens,
-  withJitter,
-  type Outcome,
-  type RateController,
-  type RateRange,
-} from '../../src/gate/rate-controller.js';
+import { fitBucketRate, replayBurstBounds, type Outcome, type RateRange } from '../../src/pacing/bucket-fit.js';
+import { syncTokens } from '../../src/pacing/header-pacing.js';
+import { paceAfterThrottle } from '../../src/pacing/pace-after-throttle.js';
+import { withJitter } from '../../src/pacing/pace-rate.js';
+import { pacerDefaults } from '../../src/pacing/pacer-options.js';
+import { quotaRate } from '../../src/pacing/quota.js';
+import { rampRate } from '../../src/pacing/slow-start.js';
+import { createRateController, type PacerDriver as RateController } from '../helpers/pacer-driver.js';
 import type { RateLimitObservation } from '../../src/ratelimit/types.js';
 
 /** Outcomes of attempts sent at `times` to an exact token bucket (rate/s, burst), starting full. */
@@ -222,7 +216,7 @@ describe('pure pieces', () => {
   });
 
   describe('paceAfterThrottle', () => {
-    const options = { ...rateControllerDefaults };
+    const options = { ...pacerDefaults };
     const range = (low: number, high: number, best = Math.sqrt(low * high)): RateRange => ({ low, high, best, margin: 1 });
 
     it('holds just under the estimate once the fit pins the rate', () => {

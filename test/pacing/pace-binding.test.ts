@@ -1,14 +1,14 @@
 // Tests for PaceBinding: whether the pacer or demand limits sending, from tokens offered vs used.
 
 import { describe, expect, it } from 'vitest';
-import { PaceBinding } from '../../src/gate/pace-binding.js';
+import { accrueOffered, bindingOnSend, createPaceBinding, paceBound, type PaceBinding } from '../../src/pacing/pace-binding.js';
 
 /** Sends every `everyMs` from `from` to `to` while the pacer offers `rate` per second. */
 function run(b: PaceBinding, rate: number, everyMs: number, from = 0, to = 1000): number {
   let last = from;
   for (let t = from; t <= to; t += everyMs) {
-    b.accrue(last, t, rate);
-    b.onSend(t);
+    accrueOffered(b, last, t, rate);
+    bindingOnSend(b, t);
     last = t;
   }
   return last;
@@ -16,29 +16,29 @@ function run(b: PaceBinding, rate: number, everyMs: number, from = 0, to = 1000)
 
 describe('PaceBinding', () => {
   it('counts a sender that takes each token as it accrues as bound by the pace', () => {
-    const b = new PaceBinding();
+    const b = createPaceBinding();
     const last = run(b, 100, 10);
     expect(b.utilization).toBeCloseTo(1);
-    expect(b.bound(last, 100)).toBe(true);
+    expect(paceBound(b, last, 100)).toBe(true);
   });
 
   it('counts a sender that leaves most tokens unused as limited by demand', () => {
-    const b = new PaceBinding();
+    const b = createPaceBinding();
     const last = run(b, 1000, 10);
     expect(b.utilization).toBeCloseTo(0.1);
-    expect(b.bound(last, 1000)).toBe(false);
+    expect(paceBound(b, last, 1000)).toBe(false);
   });
 
   it('stops counting as bound once sending stops, and never when unpaced', () => {
-    const b = new PaceBinding();
+    const b = createPaceBinding();
     const last = run(b, 100, 10);
-    expect(b.bound(last + 100, 100)).toBe(false);
-    expect(b.bound(last, Infinity)).toBe(false);
+    expect(paceBound(b, last + 100, 100)).toBe(false);
+    expect(paceBound(b, last, Infinity)).toBe(false);
   });
 
   it('says nothing from a single send', () => {
-    const b = new PaceBinding();
-    b.onSend(0);
+    const b = createPaceBinding();
+    bindingOnSend(b, 0);
     expect(b.utilization).toBe(0);
   });
 });

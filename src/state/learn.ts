@@ -1,0 +1,139 @@
+// The rules that turn admissions and attempt signals into a key's state: who may go now, and what
+// each ended attempt teaches the pause, the pace and the window. Functions over plain data.
+
+import { windowSample } from '../limits/limit.js';
+import { paceDelay, paceOnNoResponse, paceOnResponse, paceOnSend } from '../pacing/pacer.js';
+import { budgetDeposit, budgetWithdraw } from '../retry/budget.js';
+import type { AttemptSignal } from '../signal/attempt-signal.js';
+import type { KeyState } from './key-state.js';
+
+/** One admitted attempt, as its key remembers it until it ends. */
+export interface Admission {
+  /** When it was released (the key's clock). */
+  readonly sentAt: number;
+  /** Attempts in flight to the key once it was admitted, itself included. */
+  readonly inFlight: number;
+}
+
+/** What the key's state says back about an attempt that ended, for the retry decision. */
+export interface AttemptFeedback {
+  /**
+   * The window holds this capacity refusal's retry back: it was cut below the level refused and
+   * the attempts still out fill it, so the retry waits in the gate for room, not on a backoff.
+   */
+  readonly windowHeld: boolean;
+}
+
+export const NOT_HELD: AttemptFeedback = Object.freeze({ windowHeld: false });
+const HELD: AttemptFeedback = Object.freeze({ windowHeld: true });
+
+/** A refusal counts as saturation when the origin served a request within this many round trips of it. */
+const SATURATION_ROUND_TRIPS = 2;
+/** ... and within at least this long (ms): a fast origin's quiet millisecond proves no outage. */
+const SATURATION_MIN_MS = 1000;
+
+/** True when an attempt may be admitted at `now` (pause over, window has room, pace has a token). */
+export function admissible(s: KeyState, now: number): boolean {
+  return s.pausedUntil <= now && s.inFlight < s.window.limit && (s.pace === undefined || paceDelay(s.pace, now) === 0);
+}
+
+/**
+ * ms until an attempt may be admitted (0: now), or `undefined` while the window is full: then
+ * only an attempt that ends makes room, and it says so. Infinity when the pace allows nothing.
+ */
+export function admissionIn(s: KeyState, now: number): number | undefined {
+  if (s.pausedUntil > now) return s.pausedUntil - now;
+  if (s.inFlight >= s.window.limit) return undefined;
+  return s.pace === undefined ? 0 : paceDelay(s.pace, now);
+}
+
+export function admit(s: KeyState, now: number): Admission {
+  s.inFlight++;
+  s.counters.sent++;
+  if (s.pace !== undefined) paceOnSend(s.pace, now);
+  return { sentAt: now, inFlight: s.inFlight };
+}
+
+/** Pauses the key until `until`; a shorter pause never shortens a longer one. True when it moved. */
+export function pause(s: KeyState, until: number): boolean {
+  if (until <= s.pausedUntil) return false;
+  s.pausedUntil = until;
+  return true;
+}
+
+/** Counts a logical request into the retry budget (when its first attempt is sent). */
+export function deposit(s: KeyState, now: number): void {
+  if (s.budget !== undefined) budgetDeposit(s.budget, now);
+}
+
+/**
+ * Takes a retry from the budget; false when it is not affordable. A retry the window holds back
+ * costs nothing: it adds load only as fast as the window admits, which is what the budget guards.
+ */
+export function tryRetry(s: KeyState, feedback: AttemptFeedback, now: number): boolean {
+  const allowed = feedback.windowHeld || s.budget === undefined || budgetWithdraw(s.budget, now);
+  if (allowed) s.counters.retried++;
+  return allowed;
+}
+
+/**
+ * An admitted attempt ended at `now` with `signal` (`undefined`: abandoned by an abort, which
+ * teaches nothing). What it says about capacity (the window, a 503's pause) stays with `s`, the
+ * key that admitted it; what it says about rate (quota, pace, a 429's pause) goes to `rated`, the
+ * key of the rate-limit bucket its response named (`s` itself unless the server names buckets).
+ */
+export function endAttempt(
+  s: KeyState,
+  admission: Admission,
+  signal: AttemptSignal | undefined,
+  now: number,
+  rated: KeyState = s,
+): AttemptFeedback {
+  const outstanding = s.inFlight--;
+  const rttMs = Math.max(0, now - admission.sentAt);
+  if (signal === undefined || signal.kind === 'transport-error') {
+    if (s.pace !== undefined) paceOnNoResponse(s.pace, now);
+    if (signal === undefined) return NOT_HELD;
+    const sample = { inFlight: admission.inFlight, outstanding, rttMs, dropped: signal.capacityError };
+    return windowSample(s.window, sample, now) ? HELD : NOT_HELD;
+  }
+  const { kind, serverDelay } = signal;
+  const saturated = kind === 'capacity-refusal' && isSaturated(s, now);
+  if (kind === 'served') {
+    s.lastServedAt = now;
+    s.lastServedRttMs = rttMs;
+  } else if (kind === 'capacity-refusal') {
+    s.counters.unavailable++;
+    // An origin that is down or shedding everything is paused for its server time, as a whole.
+    // One that still serves others is saturated: pausing it would idle the slots it is serving
+    // (measured: 2 × ideal against load-shedding servers). Its window is cut instead, and the
+    // refused request alone waits its server time (the retry policy's delay).
+    if (serverDelay !== undefined && !saturated) pause(s, now + serverDelay);
+  }
+  learnRate(rated, signal, admission.sentAt, now);
+  // A rate refusal says nothing about concurrency: it neither grows nor cuts the window.
+  if (kind === 'rate-refusal') return NOT_HELD;
+  const sample = { inFlight: admission.inFlight, outstanding, rttMs, dropped: kind === 'capacity-refusal', pausedMs: serverDelay };
+  return windowSample(s.window, sample, now) ? HELD : NOT_HELD;
+}
+
+/** What a response says about rate: its quota, a rate refusal's pause, and the pace. */
+function learnRate(s: KeyState, signal: AttemptSignal, sentAt: number, now: number): void {
+  const { kind, rateLimit, serverDelay } = signal;
+  if (rateLimit?.remaining !== undefined) s.remaining = rateLimit.remaining;
+  const throttled = kind === 'rate-refusal';
+  if (throttled) {
+    s.counters.throttled++;
+    if (serverDelay !== undefined) pause(s, now + serverDelay);
+  }
+  // Only rate refusals teach the pace: a 503 (even with Retry-After) is a capacity signal, and
+  // read as a rate it capped a recovering origin at its brownout pace (bench scenario 5).
+  if (s.pace !== undefined) {
+    paceOnResponse(s.pace, now, { throttled, rateLimit, pausedUntil: s.pausedUntil > now ? s.pausedUntil : undefined, sentAt });
+  }
+}
+
+/** The origin served a request recently enough that a refusal now means "full", not "down". */
+function isSaturated(s: KeyState, now: number): boolean {
+  return now - s.lastServedAt <= Math.max(SATURATION_MIN_MS, SATURATION_ROUND_TRIPS * s.lastServedRttMs);
+}

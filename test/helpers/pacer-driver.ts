@@ -1,0 +1,43 @@
+// The pacer's functions bound to one state, for tests and simulations that drive a key's pacer by
+// hand: a sequence of calls on explicit time, as the gate makes them.
+
+import { paceDelay, paceOnNoResponse, paceOnResponse, paceOnSend, type Pace } from '../../src/pacing/pacer.js';
+import type { PacerOptions } from '../../src/pacing/pacer-options.js';
+import { createPacerState, type PacerResponse, type PacerState, type RateEstimate } from '../../src/pacing/pacer-state.js';
+import { tokensAt } from '../../src/pacing/token-bucket.js';
+
+export interface PacerDriver {
+  readonly pace: Pace;
+  readonly stateData: PacerState;
+  readonly rate: number;
+  readonly state: string;
+  readonly estimate: RateEstimate | undefined;
+  readonly bucket: { tokens(now: number): number };
+  delayUntilToken(now: number): number;
+  onSend(now: number): void;
+  onNoResponse(now: number): void;
+  onResponse(now: number, info: PacerResponse): void;
+}
+
+export function createRateController(options: PacerOptions = {}, now = 0): PacerDriver {
+  const state = createPacerState(options, now);
+  const pace: Pace = { kind: 'adaptive', state };
+  return {
+    pace,
+    stateData: state,
+    get rate() {
+      return state.rate;
+    },
+    get state() {
+      return state.mode;
+    },
+    get estimate() {
+      return state.throttle.estimate;
+    },
+    bucket: { tokens: (at) => tokensAt(state.bucket, at) },
+    delayUntilToken: (at) => paceDelay(pace, at),
+    onSend: (at) => paceOnSend(pace, at),
+    onNoResponse: (at) => paceOnNoResponse(pace, at),
+    onResponse: (at, info) => paceOnResponse(pace, at, info),
+  };
+}
