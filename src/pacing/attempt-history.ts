@@ -48,7 +48,47 @@ export function ringAt(ring: Ring, i: number, c: number): number {
   return column[(ring.start + i) % column.length]!;
 }
 
-// -- sends: [time, attempts unanswered just before it] ------------------------------------------
+function setAt(ring: Ring, i: number, c: number, value: number): void {
+  const column = ring.columns[c]!;
+  column[(ring.start + i) % column.length] = value;
+}
+
+// -- sends: [time, attempts unanswered just before it, how it was answered] ----------------------
+
+/** How a send was answered, as its log records it. */
+const UNANSWERED = 0;
+const REFUSED = 1;
+const SERVED = 2;
+
+export function createSendLog(capacity: number): Ring {
+  return createRing(capacity, 3);
+}
+
+export function pushSend(sends: Ring, t: number, inFlightBefore: number): void {
+  ringPush(sends, t, inFlightBefore, UNANSWERED);
+}
+
+/** The attempt sent at `t` was answered: served (it took a token) or refused (it took none). */
+export function markAnswered(sends: Ring, t: number, served: boolean): void {
+  for (let i = firstSend(sends, t, true); i < sends.size && ringAt(sends, i, 0) === t; i++) {
+    if (ringAt(sends, i, 2) === UNANSWERED) return setAt(sends, i, 2, served ? SERVED : REFUSED);
+  }
+}
+
+/**
+ * What the sends after `from` up to `to` (inclusive) took from the server's quota: at least the
+ * served ones, at most all but the refused ones (those unanswered may have taken a token or not).
+ */
+export function consumedBetween(sends: Ring, from: number, to: number): { least: number; most: number } {
+  let least = 0;
+  let most = 0;
+  for (let i = firstSend(sends, from, false); i < sends.size && ringAt(sends, i, 0) <= to; i++) {
+    const answer = ringAt(sends, i, 2);
+    if (answer !== REFUSED) most++;
+    if (answer === SERVED) least++;
+  }
+  return { least, most };
+}
 
 /** Index of the first send at or after `t` (inclusive) or after `t`; binary search. */
 function firstSend(sends: Ring, t: number, inclusive: boolean): number {

@@ -3,13 +3,13 @@
 
 import type { RateLimitObservation } from '../ratelimit/types.js';
 import { inFlightAt, sendsAfter } from './attempt-history.js';
+import { onFixedWindow, weighRefill } from './fixed-window.js';
 import { applyRate, jitterMs, withJitter } from './pace-rate.js';
 import type { PacerState } from './pacer-state.js';
-import { spreadQuota } from './quota.js';
 import { setMaxDepth, setTokens, tokensAt } from './token-bucket.js';
 
 /** What a header sync needs besides `remaining`. */
-export interface SyncContext {
+interface SyncContext {
   uncounted: number;
   reserve: number;
   sentAt: number;
@@ -54,11 +54,21 @@ function syncContext(s: PacerState, sentAt: number): SyncContext {
   return { uncounted, reserve, sentAt };
 }
 
-/** Returns true when the headers now drive the rate. */
-export function onRateLimit(s: PacerState, now: number, obs: RateLimitObservation, sentAt: number, decidedAt: number): boolean {
+/** What a response's headers decided: whether they drive the rate, and a hold until a window's edge. */
+export interface HeaderVerdict {
+  paced: boolean;
+  holdUntil?: number | undefined;
+}
+
+const NOT_PACED: HeaderVerdict = Object.freeze({ paced: false });
+const PACED: HeaderVerdict = Object.freeze({ paced: true });
+
+export function onRateLimit(s: PacerState, now: number, obs: RateLimitObservation, sentAt: number, decidedAt: number): HeaderVerdict {
   const { header } = s;
   if (obs.remaining !== undefined) header.maxRemaining = Math.max(header.maxRemaining, obs.remaining);
   if (header.maxRemaining >= 1) s.bucket.keepPace = true;
+  weighRefill(s, obs, sentAt);
+  if (s.mode === 'fixed-window') return { paced: true, holdUntil: onFixedWindow(s, now, obs, sentAt) };
   const ctx = syncContext(s, sentAt);
   if (obs.limit !== undefined && obs.windowMs !== undefined && obs.windowMs > 0) {
     // A stated policy: pace at q / w from the first response.
@@ -73,10 +83,10 @@ export function onRateLimit(s: PacerState, now: number, obs: RateLimitObservatio
       const accrualMax = (header.policyRate * (now - ctx.sentAt)) / 1000;
       sync(s, now, { remaining: obs.remaining, uncounted: ctx.uncounted, reserve: ctx.reserve, accrualMax });
     }
-    return true;
+    return PACED;
   }
-  if (obs.remaining === undefined) return false;
-  return onRemaining(s, now, obs, decidedAt, ctx);
+  if (obs.remaining === undefined) return NOT_PACED;
+  return onRemaining(s, now, obs, decidedAt, ctx) ? PACED : NOT_PACED;
 }
 
 function onRemaining(s: PacerState, now: number, obs: RateLimitObservation, decidedAt: number, ctx: SyncContext): boolean {
@@ -85,27 +95,6 @@ function onRemaining(s: PacerState, now: number, obs: RateLimitObservation, deci
   const r = header.remaining;
   const limit = obs.limit ?? header.maxRemaining + 1;
   const full = remaining >= limit - 1;
-  const resetAt = obs.resetMs === undefined ? Infinity : now + obs.resetMs;
-
-  // Refill evidence: more left (plus what we spent meanwhile) than at the start of the span, with
-  // no reset in between (a reset may be a second late: epoch seconds). "None" needs one span of
-  // 2 s without a reset: compared answer to answer instead, a bucket refilling at 50/s behind a
-  // reset of "1" (whole delta seconds) gained less than a token between neighbours, read as flat,
-  // and was spread as a spent quota at rate 0 (a hang).
-  const flat = r.flat;
-  if (flat === undefined || decidedAt >= flat.resetAt - 1000 || decidedAt < flat.at) {
-    r.flat = { at: decidedAt, remaining, successes: t.successes, resetAt };
-  } else {
-    const gained = remaining - flat.remaining + (t.successes - flat.successes);
-    if (gained >= 1) {
-      r.refill = 'continuous';
-      r.flat = { at: decidedAt, remaining, successes: t.successes, resetAt };
-    } else if (r.refill === 'unknown' && decidedAt - flat.at >= 2000) r.refill = 'none';
-  }
-
-  if (r.refill === 'none') return spreadQuota(s, now, remaining, limit, obs.resetMs, ctx);
-  // Without a stated window the policy rate is only ever a quota's spread; it ends with the quota.
-  header.policyRate = undefined;
 
   // Learn R from how remaining changes over ≥ learnSpanMs while never full (header modes of
   // RATE-DISCOVERY): (r₂ − r₁ + successes in between) / Δt.

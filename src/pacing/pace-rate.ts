@@ -32,11 +32,9 @@ function currentRate(s: PacerState, now: number): number {
       const { policyRate, remaining } = s.header;
       return Math.max(minRate, policyRate ?? remaining.learned ?? Math.min(s.ramp.rate, remaining.hint ?? Infinity));
     }
-    case 'quota':
-      return Math.max(minRate, s.header.policyRate ?? minRate);
     case 'fixed-window':
       // The window's quota goes at once: its tokens are set, not accrued (see fixed-window.ts).
-      return Math.max(minRate, s.header.policyRate ?? minRate);
+      return minRate;
   }
 }
 

@@ -96,13 +96,6 @@ export interface PacerOptions {
    */
   learnSpanMs?: number;
   /**
-   * A quota that does not refill continuously (hourly quotas) is spread evenly until its reset
-   * only once what is left falls to this fraction of the limit; above it the quota is far from
-   * binding and nothing is paced.
-   * @default 0.2
-   */
-  quotaSpreadBelow?: number;
-  /**
    * A key that sent nothing for this long while unpaced (or still in slow start) starts over
    * from slow start, like TCP's restart after idle: the origin may have changed meanwhile.
    * @default 30000
@@ -135,7 +128,6 @@ export const pacerDefaults: Readonly<NormalizedPacerOptions> = Object.freeze({
   tightWithin: 0.05,
   historySize: 2048,
   learnSpanMs: 100,
-  quotaSpreadBelow: 0.2,
   idleResetMs: 30_000,
   minRate: 0.05,
   bucket: {},
@@ -164,7 +156,6 @@ export function normalizePacerOptions(options: PacerOptions = {}): NormalizedPac
     throw new InvalidOptionError('historySize', 'an integer from 16 and up', o.historySize);
   }
   positive('learnSpanMs', o.learnSpanMs);
-  fraction('quotaSpreadBelow', o.quotaSpreadBelow, true);
   positive('idleResetMs', o.idleResetMs);
   positive('minRate', o.minRate);
   if (typeof o.bucket !== 'object' || o.bucket === null) throw new InvalidOptionError('bucket', 'an object', o.bucket);

@@ -2,7 +2,8 @@
 // bucket it steers, and what each pacing mode remembers. The mode files change it; nothing else.
 
 import type { RateLimitObservation } from '../ratelimit/types.js';
-import { createOutcomeLog, createRing, type OutcomeLog, type Ring } from './attempt-history.js';
+import { createFixedWindowMemory, type FixedWindowMemory } from './fixed-window.js';
+import { createOutcomeLog, createSendLog, type OutcomeLog, type Ring } from './attempt-history.js';
 import type { RateRange } from './bucket-fit.js';
 import { createPaceBinding, type PaceBinding } from './pace-binding.js';
 import type { PaceDecision } from './pace-after-throttle.js';
@@ -17,10 +18,9 @@ import { createTokenBucket, type TokenBucketState } from './token-bucket.js';
  * - `estimated`: paced at a rate estimated from throttles, creeping up.
  * - `held`: the estimate is exact; held just under it.
  * - `header`: paced from rate-limit headers (stated policy or learned from `remaining`).
- * - `quota`: spreading a non-refilling quota until its reset.
  * - `fixed-window`: spending a fixed window's quota at once, then holding until its edge.
  */
-export type PacerMode = 'unknown' | 'slow-start' | 'unbounded' | 'estimated' | 'held' | 'header' | 'quota' | 'fixed-window';
+export type PacerMode = 'unknown' | 'slow-start' | 'unbounded' | 'estimated' | 'held' | 'header' | 'fixed-window';
 
 /** What one response told the pacer. */
 export interface PacerResponse {
@@ -49,7 +49,7 @@ export interface RateEstimate {
 
 /** The traffic of the key as the pacer saw it: shared by every mode. */
 export interface Traffic {
-  /** Send times, each with the attempts unanswered just before it. */
+  /** Send times, each with the attempts unanswered just before it, and whether it was refused. */
   sends: Ring;
   outcomes: OutcomeLog;
   binding: PaceBinding;
@@ -124,13 +124,6 @@ export interface ThrottleMemory {
 
 /** X-RateLimit-like headers without a stated window: what `remaining` has shown so far. */
 export interface Remaining {
-  refill: 'unknown' | 'continuous' | 'none';
-  /**
-   * Start of the span compared for refill (telling a fixed quota from a bucket): a quota that
-   * shows no refill over 2 s with no reset in between does not refill continuously. Restarted
-   * whenever a reset may have passed since, so a one-second window never counts as flat.
-   */
-  flat?: { at: number; remaining: number; successes: number; resetAt: number } | undefined;
   /** Start of the current span in which the bucket never reported full. */
   anchor?: { at: number; remaining: number; successes: number; inFlight: number } | undefined;
   learned?: number | undefined;
@@ -147,7 +140,7 @@ export interface Remaining {
 
 /** What header pacing remembers. */
 export interface HeaderMemory {
-  /** A stated policy's q / w, or a quota spread until its reset. */
+  /** A stated policy's q / w. */
   policyRate: number | undefined;
   remaining: Remaining;
   /** Largest `remaining` reported so far (−1: none). */
@@ -166,6 +159,7 @@ export interface PacerState {
   ramp: Ramp;
   throttle: ThrottleMemory;
   header: HeaderMemory;
+  fixed: FixedWindowMemory;
 }
 
 export function createPacerState(options: PacerOptions = {}, now = 0): PacerState {
@@ -178,7 +172,7 @@ export function createPacerState(options: PacerOptions = {}, now = 0): PacerStat
     bucket: createTokenBucket({ ...o.bucket, rate: o.initialRate, initialTokens: o.initialTokens, keepPace: false }, now),
     now: -Infinity,
     traffic: {
-      sends: createRing(o.historySize, 2),
+      sends: createSendLog(o.historySize),
       outcomes: createOutcomeLog(o.historySize),
       binding: createPaceBinding(),
       successes: 0,
@@ -205,7 +199,8 @@ export function createPacerState(options: PacerOptions = {}, now = 0): PacerStat
       fitDepth: Infinity,
       pendingFit: undefined,
     },
-    header: { policyRate: undefined, remaining: { refill: 'unknown' }, maxRemaining: -1 },
+    header: { policyRate: undefined, remaining: {}, maxRemaining: -1 },
+    fixed: createFixedWindowMemory(),
   };
 }
 

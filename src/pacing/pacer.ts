@@ -1,8 +1,7 @@
 // The pacer of one key: feed it every release and every response, ask it when the next release may
 // happen. It moves time-driven state, then hands each event to the mode that owns it.
 
-import { ringPush } from './attempt-history.js';
-import { pushOutcome } from './attempt-history.js';
+import { markAnswered, pushOutcome, pushSend } from './attempt-history.js';
 import { onRateLimit } from './header-pacing.js';
 import { accrueOffered, bindingOnSend } from './pace-binding.js';
 import { applyRate } from './pace-rate.js';
@@ -46,7 +45,7 @@ export function paceOnSend(pace: Pace, now: number): void {
   }
   takeToken(s.bucket, now);
   bindingOnSend(t.binding, now);
-  ringPush(t.sends, now, t.inFlight);
+  pushSend(t.sends, now, t.inFlight);
   t.inFlight++;
   t.lastSend = now;
 }
@@ -61,9 +60,13 @@ export function paceOnNoResponse(pace: Pace, now: number): void {
   pace.state.traffic.inFlight = Math.max(0, pace.state.traffic.inFlight - 1);
 }
 
-/** A response arrived at `now`. */
-export function paceOnResponse(pace: Pace, now: number, info: PacerResponse): void {
-  if (pace.kind === 'fixed') return;
+/**
+ * A response arrived at `now`. Returns when the key should hold until, when the headers say the
+ * window's quota is spent (a fixed window's edge); the caller makes that the key's pause, so
+ * requests that cannot wait that long fail fast.
+ */
+export function paceOnResponse(pace: Pace, now: number, info: PacerResponse): number | undefined {
+  if (pace.kind === 'fixed') return undefined;
   const s = pace.state;
   now = advance(s, now);
   const t = s.traffic;
@@ -75,24 +78,28 @@ export function paceOnResponse(pace: Pace, now: number, info: PacerResponse): vo
   // The server decided about half a round trip after the release.
   const decidedAt = (sentAt + now) / 2;
   pushOutcome(t.outcomes, decidedAt, !info.throttled, roundTrip);
+  if (known) markAnswered(t.sends, sentAt, !info.throttled);
   if (!info.throttled) {
     t.successes++;
     if (sentAt === t.episodeStart) t.openingOk++;
   }
   if (info.pausedUntil !== undefined) t.pausedUntil = Math.max(t.pausedUntil, info.pausedUntil);
 
-  const headerPaced = info.rateLimit !== undefined && onRateLimit(s, now, info.rateLimit, sentAt, decidedAt);
+  const verdict = info.rateLimit === undefined ? undefined : onRateLimit(s, now, info.rateLimit, sentAt, decidedAt);
   if (info.throttled) {
-    if (headerPaced) setTokens(s.bucket, Math.min(0, tokensAt(s.bucket, now)), now);
+    if (verdict?.paced) setTokens(s.bucket, Math.min(0, tokensAt(s.bucket, now)), now);
     else onThrottle(s, now, sentAt);
   }
   if (s.throttle.pendingFit !== undefined && t.inFlight === 0) fitAfterThrottle(s, now);
   applyRate(s, now);
+  return verdict?.holdUntil;
 }
 
-/** The pacing rate now, per second (`Infinity` = unpaced). */
+/** The pacing rate now, per second (`Infinity` = unpaced); a fixed window's average over the window. */
 export function paceRate(pace: Pace): number {
-  return pace.kind === 'fixed' ? pace.bucket.rate : pace.state.rate;
+  if (pace.kind === 'fixed') return pace.bucket.rate;
+  const { mode, fixed, rate } = pace.state;
+  return mode === 'fixed-window' && fixed.windowMs !== undefined ? (fixed.limit / fixed.windowMs) * 1000 : rate;
 }
 
 /** Short name of what drives the rate, for `stats()`. */

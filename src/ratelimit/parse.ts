@@ -65,7 +65,25 @@ export function parseRateLimitHeaders(headers: HeaderReader, now = Date.now()): 
   if (!mayHaveRateLimitFields(headers)) return undefined;
   for (const parse of PARSERS) {
     const observation = parse(headers, now);
-    if (observation !== undefined) return observation;
+    if (observation !== undefined) return observation.dialect === 'ietf' ? withLegacyFields(observation, headers, now) : observation;
   }
   return undefined;
+}
+
+/**
+ * A policy alone (`RateLimit-Policy: 100;w=1`) beside the earlier drafts' separate fields is how
+ * express-rate-limit's draft-6 mode speaks: the policy states the quota and window, the legacy
+ * fields what is left and when it resets. Read alone, the policy paced with nothing known about
+ * `remaining` (measured: 2.3 × ideal against a 100-per-second window).
+ */
+function withLegacyFields(observation: RateLimitObservation, headers: HeaderReader, now: number): RateLimitObservation {
+  if (observation.remaining !== undefined && observation.resetMs !== undefined) return observation;
+  const legacy = parseIetfLegacy(headers, now);
+  if (legacy === undefined) return observation;
+  return {
+    ...observation,
+    remaining: observation.remaining ?? legacy.remaining,
+    resetMs: observation.resetMs ?? legacy.resetMs,
+    limit: observation.limit ?? legacy.limit,
+  };
 }

@@ -129,7 +129,10 @@ function learnRate(s: KeyState, signal: AttemptSignal, sentAt: number, now: numb
   // Only rate refusals teach the pace: a 503 (even with Retry-After) is a capacity signal, and
   // read as a rate it capped a recovering origin at its brownout pace (bench scenario 5).
   if (s.pace !== undefined) {
-    paceOnResponse(s.pace, now, { throttled, rateLimit, pausedUntil: s.pausedUntil > now ? s.pausedUntil : undefined, sentAt });
+    const holdUntil = paceOnResponse(s.pace, now, { throttled, rateLimit, pausedUntil: s.pausedUntil > now ? s.pausedUntil : undefined, sentAt });
+    // A spent window (or quota) holds the whole key until its edge, as a pause: requests that
+    // cannot wait that long fail fast rather than sit paced at a crawl (caps, not hangs).
+    if (holdUntil !== undefined) pause(s, holdUntil);
   }
 }
 

@@ -16,7 +16,8 @@ export interface PacerDriver {
   delayUntilToken(now: number): number;
   onSend(now: number): void;
   onNoResponse(now: number): void;
-  onResponse(now: number, info: PacerResponse): void;
+  /** Returns when to hold the key until (a spent fixed window's edge), as the gate pauses it. */
+  onResponse(now: number, info: PacerResponse): number | undefined;
 }
 
 export function createRateController(options: PacerOptions = {}, now = 0): PacerDriver {

@@ -18,10 +18,11 @@ export type SimDialect = 'ietf' | 'x-ratelimit' | 'x-ratelimit-delta' | 'x-ratel
 export interface SimPacer {
   delayUntilToken(now: number): number;
   onSend(now: number): void;
+  /** Returns when to hold the key until (a spent fixed window), which the client makes a pause. */
   onResponse(
     now: number,
     info: { throttled: boolean; rateLimit?: RateLimitObservation; pausedUntil?: number; sentAt?: number },
-  ): void;
+  ): number | undefined | void;
   readonly rate: number;
   readonly state: string;
 }
@@ -218,12 +219,16 @@ export function runTokenBucketSim(params: SimParams): SimResult {
       pausedUntil = Math.max(pausedUntil, until);
       if (attemptsOf[event.id]! >= p.maxAttempts) failed++;
       else queue.unshift(event.id);
-      pacer.onResponse(now, { throttled: true, pausedUntil, ...base });
+      hold(pacer.onResponse(now, { throttled: true, pausedUntil, ...base }));
     } else {
       done++;
       window = Math.min(p.maxWindow, window + 1);
-      pacer.onResponse(now, { throttled: false, ...base });
+      hold(pacer.onResponse(now, { throttled: false, ...base }));
     }
+  };
+  /** As the gate does: a hold the pacer asks for becomes the key's pause. */
+  const hold = (until: number | undefined | void): void => {
+    if (typeof until === 'number' && until > pausedUntil) pausedUntil = until;
   };
 
   const clientStall = stallSchedule(p.stalls?.client, p.maxVirtualMs, mulberry32(p.seed + 0x5eed));

@@ -8,7 +8,6 @@ import { syncTokens } from '../../src/pacing/header-pacing.js';
 import { paceAfterThrottle } from '../../src/pacing/pace-after-throttle.js';
 import { withJitter } from '../../src/pacing/pace-rate.js';
 import { pacerDefaults } from '../../src/pacing/pacer-options.js';
-import { quotaRate } from '../../src/pacing/quota.js';
 import { rampRate } from '../../src/pacing/slow-start.js';
 import { createRateController, type PacerDriver as RateController } from '../helpers/pacer-driver.js';
 import type { RateLimitObservation } from '../../src/ratelimit/types.js';
@@ -51,7 +50,8 @@ function drive(
       const sentAt = pending.shift()!;
       const info = answer(sentAt, sentAt + rttMs);
       if (info.pausedUntil !== undefined) pausedUntil = Math.max(pausedUntil, info.pausedUntil);
-      c.onResponse(sentAt + rttMs, { sentAt, ...info });
+      const hold = c.onResponse(sentAt + rttMs, { sentAt, ...info });
+      if (hold !== undefined) pausedUntil = Math.max(pausedUntil, hold);
     }
     const wait = pending.length >= window ? Infinity : Math.max(pausedUntil - now, c.delayUntilToken(now));
     if (wait <= 0) {
@@ -105,12 +105,6 @@ describe('pure pieces', () => {
   it('spaces releases by the jitter on top of 1/rate', () => {
     expect(withJitter(100, 0)).toBe(100);
     expect(withJitter(100, 10)).toBeCloseTo(50);
-  });
-
-  it('spreads a quota evenly until its reset, and not at all once reset', () => {
-    expect(quotaRate(900, 1_800_000)).toBeCloseTo(0.5);
-    expect(quotaRate(-3, 1000)).toBe(0);
-    expect(quotaRate(10, 0)).toBe(Infinity);
   });
 
   describe('syncTokens', () => {
@@ -415,69 +409,73 @@ describe('RateController', () => {
       expect(c.rate).toBeLessThan(105);
     });
 
-    it('leaves a quota far from binding unpaced, and spreads it evenly once it binds', () => {
+    it('sends a quota far from binding at once, without pacing it', () => {
       const c = createRateController({}, 0);
       let remaining = 4000;
-      const answer = (now: number): RateLimitObservation => ({
-        dialect: 'x-ratelimit',
-        limit: 5000,
-        remaining,
-        resetMs: 1_800_000 - now,
-      });
       let t = 0;
-      for (; t < 3000; t += 10) {
+      for (; t < 10_000; t += 10) {
         c.onSend(t);
         remaining--;
-        c.onResponse(t + 2, { throttled: false, sentAt: t, rateLimit: answer(t + 2) });
+        c.onResponse(t + 2, { throttled: false, sentAt: t, rateLimit: { dialect: 'x-ratelimit', limit: 5000, remaining, resetMs: 1_800_000 - t } });
       }
-      expect(c.state).toBe('unbounded');
-      expect(c.rate).toBe(Infinity);
-      remaining = 901;
-      c.onSend(t);
-      remaining--;
-      c.onResponse(t + 2, { throttled: false, sentAt: t, rateLimit: answer(t + 2) });
-      expect(c.state).toBe('quota');
-      // What is left (less the reserve) over what remains of the half hour: about 0.5/s.
-      expect(c.rate).toBeGreaterThan(0.45);
-      expect(c.rate).toBeLessThan(0.55);
+      // 1000 sends over 10 s and no refill, where a bucket full at the reset would have refilled
+      // 11: a quota, whose remaining tokens are there to spend.
+      expect(c.state).toBe('fixed-window');
+      expect(c.bucket.tokens(t)).toBeGreaterThan(2900);
+      expect(c.delayUntilToken(t)).toBe(0);
     });
 
-    /** A fixed quota (no refill) of `limit` until `resetAt` ms, spent by `spend` sends every 10 ms. */
-    function spendQuota(c: RateController, limit: number, resetAt: number, spend: number): number {
+    /** A fixed quota (no refill) of `limit` until `resetAt` ms, spent by `spend` sends every 10 ms; the last hold. */
+    function spendQuota(c: RateController, limit: number, resetAt: number, spend: number): { t: number; hold: number | undefined } {
       let remaining = limit;
       let t = 0;
+      let hold: number | undefined;
       for (let i = 0; i < spend; i++, t += 10) {
         c.onSend(t);
         remaining--;
         const rateLimit: RateLimitObservation = { dialect: 'x-ratelimit', limit, remaining, resetMs: resetAt - (t + 2) };
-        c.onResponse(t + 2, { throttled: false, sentAt: t, rateLimit });
+        hold = c.onResponse(t + 2, { throttled: false, sentAt: t, rateLimit });
       }
-      return t;
+      return { t, hold };
     }
 
-    it('waits out a spent quota until its reset, then releases again (never a rate of 0)', () => {
+    it('holds a spent quota until its reset, then grants the whole limit again (never a rate of 0)', () => {
       // 300 sends over 3 s show no refill, so this is a quota; the last leaves 0 with 7 s to go.
       const c = createRateController({}, 0);
-      const t = spendQuota(c, 300, 10_000, 300);
-      expect(c.state).toBe('quota');
-      expect(c.rate).toBeGreaterThan(0);
-      // No token before the reset, one at it (not the 20 s of a rate floored at minRate).
-      const wait = c.delayUntilToken(t);
-      expect(wait).toBeGreaterThan(10_000 - t - 50);
-      expect(wait).toBeLessThanOrEqual(10_000 - t);
-      expect(c.delayUntilToken(10_000)).toBe(0);
+      const { t, hold } = spendQuota(c, 300, 10_000, 300);
+      expect(c.state).toBe('fixed-window');
+      // Held (as the key's pause) until the reset, plus a margin of a few ms at most.
+      expect(hold).toBeGreaterThanOrEqual(10_000);
+      expect(hold).toBeLessThanOrEqual(10_000 + 50);
+      expect(c.delayUntilToken(t)).toBe(0); // the pause, not the pace, holds the key
+      expect(c.bucket.tokens(hold!)).toBe(300);
     });
 
-    it('leaves the quota spread once remaining refills, instead of pacing at its spent rate of 0', () => {
+    it('tells a fixed window from a bucket in one window, without a refusal, while the slow start paces', () => {
+      // express-rate-limit: 100 per 1 s window from the first request; reset in whole seconds.
       const c = createRateController({}, 0);
-      let t = spendQuota(c, 300, 10_000, 300);
-      // The server refills after all (a bucket behind a slow reset): more left than spent.
-      c.onSend(t);
-      c.onResponse(t + 2, { throttled: false, sentAt: t, rateLimit: { dialect: 'x-ratelimit', limit: 300, remaining: 50, resetMs: 5000 } });
-      t += 2;
-      expect(c.state).not.toBe('quota');
-      expect(c.rate).toBeGreaterThan(0);
-      expect(Number.isFinite(c.delayUntilToken(t))).toBe(true);
+      let windowStart = -Infinity;
+      let count = 0;
+      let refused = 0;
+      const windows: number[] = [];
+      drive(c, 0, 5000, (sentAt, now) => {
+        const at = sentAt + 1;
+        if (at >= windowStart + 1000) {
+          windowStart = at;
+          count = 0;
+          windows.push(at);
+        }
+        count++;
+        const ok = count <= 100;
+        if (!ok) refused++;
+        const resetMs = Math.ceil((windowStart + 1000 - now) / 1000) * 1000;
+        return { throttled: !ok, rateLimit: { dialect: 'x-ratelimit', limit: 100, remaining: Math.max(0, 100 - count), resetMs } };
+      });
+      expect(c.state).toBe('fixed-window');
+      expect(refused).toBeLessThanOrEqual(1);
+      // Each later window opens within a few ms of the last one's end: the quota goes at the edge.
+      const gaps = windows.slice(2).map((at, i) => at - windows[i + 1]!);
+      for (const gap of gaps) expect(gap).toBeLessThan(1000 + 15);
     });
 
     it('does not cap the ramp at (limit − remaining) / reset when the reset is a single whole second', () => {

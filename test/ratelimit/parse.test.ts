@@ -12,6 +12,16 @@ describe('parseRateLimitHeaders', () => {
     expect(parseRateLimitHeaders(headers, 0)?.dialect).toBe('ietf');
   });
 
+  it('reads a policy alone beside the earlier drafts\' separate fields as one observation (express-rate-limit draft-6)', () => {
+    const headers = new Headers({
+      'RateLimit-Policy': '100;w=1',
+      'RateLimit-Limit': '100',
+      'RateLimit-Remaining': '42',
+      'RateLimit-Reset': '1',
+    });
+    expect(parseRateLimitHeaders(headers, 0)).toEqual({ dialect: 'ietf', limit: 100, windowMs: 1000, remaining: 42, resetMs: 1000 });
+  });
+
   it('detects Discord by its Reset-After and Bucket, not the generic family', () => {
     const headers = new Headers({
       'X-RateLimit-Limit': '5',
