@@ -63,12 +63,12 @@ export interface HeaderVerdict {
 const NOT_PACED: HeaderVerdict = Object.freeze({ paced: false });
 const PACED: HeaderVerdict = Object.freeze({ paced: true });
 
-export function onRateLimit(s: PacerState, now: number, obs: RateLimitObservation, sentAt: number, decidedAt: number): HeaderVerdict {
+export function onRateLimit(s: PacerState, now: number, obs: RateLimitObservation, sentAt: number, decidedAt: number, throttled: boolean): HeaderVerdict {
   const { header } = s;
   if (obs.remaining !== undefined) header.maxRemaining = Math.max(header.maxRemaining, obs.remaining);
   if (header.maxRemaining >= 1) s.bucket.keepPace = true;
   weighRefill(s, obs, sentAt);
-  if (s.mode === 'fixed-window') return { paced: true, holdUntil: onFixedWindow(s, now, obs, sentAt) };
+  if (s.mode === 'fixed-window') return { paced: true, holdUntil: onFixedWindow(s, now, obs, sentAt, throttled, resetUnitMs(obs)) };
   const ctx = syncContext(s, sentAt);
   if (obs.limit !== undefined && obs.windowMs !== undefined && obs.windowMs > 0) {
     // A stated policy: pace at q / w from the first response.

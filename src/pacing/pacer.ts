@@ -85,10 +85,12 @@ export function paceOnResponse(pace: Pace, now: number, info: PacerResponse): nu
   }
   if (info.pausedUntil !== undefined) t.pausedUntil = Math.max(t.pausedUntil, info.pausedUntil);
 
-  const verdict = info.rateLimit === undefined ? undefined : onRateLimit(s, now, info.rateLimit, sentAt, decidedAt);
+  const verdict = info.rateLimit === undefined ? undefined : onRateLimit(s, now, info.rateLimit, sentAt, decidedAt, info.throttled);
+  // A throttle while the headers pace: the bucket was ahead of the server, so it gives up what it
+  // holds; unless the headers decided a hold, which set the tokens for its end themselves.
   if (info.throttled) {
-    if (verdict?.paced) setTokens(s.bucket, Math.min(0, tokensAt(s.bucket, now)), now);
-    else onThrottle(s, now, sentAt);
+    if (!verdict?.paced) onThrottle(s, now, sentAt);
+    else if (verdict.holdUntil === undefined) setTokens(s.bucket, Math.min(0, tokensAt(s.bucket, now)), now);
   }
   if (s.throttle.pendingFit !== undefined && t.inFlight === 0) fitAfterThrottle(s, now);
   applyRate(s, now);
@@ -99,7 +101,7 @@ export function paceOnResponse(pace: Pace, now: number, info: PacerResponse): nu
 export function paceRate(pace: Pace): number {
   if (pace.kind === 'fixed') return pace.bucket.rate;
   const { mode, fixed, rate } = pace.state;
-  return mode === 'fixed-window' && fixed.windowMs !== undefined ? (fixed.limit / fixed.windowMs) * 1000 : rate;
+  return mode === 'fixed-window' && Number.isFinite(fixed.windowHigh) ? (fixed.limit / fixed.windowHigh) * 1000 : rate;
 }
 
 /** Short name of what drives the rate, for `stats()`. */

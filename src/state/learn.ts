@@ -122,18 +122,20 @@ function learnRate(s: KeyState, signal: AttemptSignal, sentAt: number, now: numb
   const { kind, rateLimit, serverDelay } = signal;
   if (rateLimit?.remaining !== undefined) s.remaining = rateLimit.remaining;
   const throttled = kind === 'rate-refusal';
-  if (throttled) {
-    s.counters.throttled++;
-    if (serverDelay !== undefined) pause(s, now + serverDelay);
-  }
+  if (throttled) s.counters.throttled++;
+  const refusalUntil = throttled && serverDelay !== undefined ? now + serverDelay : undefined;
   // Only rate refusals teach the pace: a 503 (even with Retry-After) is a capacity signal, and
   // read as a rate it capped a recovering origin at its brownout pace (bench scenario 5).
-  if (s.pace !== undefined) {
-    const holdUntil = paceOnResponse(s.pace, now, { throttled, rateLimit, pausedUntil: s.pausedUntil > now ? s.pausedUntil : undefined, sentAt });
-    // A spent window (or quota) holds the whole key until its edge, as a pause: requests that
-    // cannot wait that long fail fast rather than sit paced at a crawl (caps, not hangs).
-    if (holdUntil !== undefined) pause(s, holdUntil);
-  }
+  const pausedUntil = Math.max(s.pausedUntil, refusalUntil ?? 0);
+  const hold =
+    s.pace === undefined ? undefined : paceOnResponse(s.pace, now, { throttled, rateLimit, pausedUntil: pausedUntil > now ? pausedUntil : undefined, sentAt });
+  // A spent window (or quota) holds the whole key until its edge, as a pause: requests that cannot
+  // wait that long fail fast rather than sit paced at a crawl (caps, not hangs). A fixed window's
+  // edge, known from its resets, also stands in for a refusal's Retry-After for the rest of the
+  // key (the refused request itself still waits its server time): rounded up to whole seconds,
+  // the Retry-After would idle the key past the edge.
+  const until = hold ?? refusalUntil;
+  if (until !== undefined) pause(s, until);
 }
 
 /** The origin served a request recently enough that a refusal now means "full", not "down". */
