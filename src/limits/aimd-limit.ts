@@ -75,7 +75,27 @@ export interface AimdWindow {
   /** Healthy samples since the last cut; a full window of them makes the ceiling established. */
   servedSinceCut: number;
   lastCut: number;
+  /**
+   * The shortest round trip of healthy samples lately (the lesser of this and the last epoch of
+   * `RTT_EPOCH` samples), so a server that became slower for good moves the baseline within two
+   * epochs. Queueing at the origin shows as round trips above it.
+   */
+  rttFloor: number;
+  rttEpochMin: number;
+  rttEpochSamples: number;
 }
+
+/** Healthy samples per epoch of the round-trip floor. */
+const RTT_EPOCH = 256;
+/**
+ * Once a refusal has bounded the window, it probes upward only on samples whose round trip is
+ * within this factor of the floor (plus `QUEUE_SLACK_MS`): a longer one waited in the origin's
+ * queue, and the level above is where it sheds. Measured against a server with 20 slots × 400 ms
+ * and a queue that sheds at 27 with 503 + Retry-After: 2, probing past the queue cost a refusal
+ * every few seconds, each a request held 2 s (the run's tail), 1.27 × the informed client's time.
+ */
+const QUEUE_FACTOR = 1.1;
+const QUEUE_SLACK_MS = 10;
 
 /** True while no refusal bounds the window (first contact, or since a refused level was served). */
 export function inSlowStart(w: AimdWindow): boolean {
@@ -118,6 +138,9 @@ export function createAimdWindow(options?: AimdLimitOptions): AimdWindow {
     servedAtCeiling: 0,
     servedSinceCut: 0,
     lastCut: -Infinity,
+    rttFloor: Infinity,
+    rttEpochMin: Infinity,
+    rttEpochSamples: 0,
   };
 }
 
@@ -128,6 +151,8 @@ export function aimdSample(w: AimdWindow, { inFlight, outstanding, rttMs, droppe
   // silence every sample (and every probe) until the clock caught up.
   const steppedBack = w.lastCut > now;
   if ((now - rttMs < w.lastCut && !steppedBack) || inFlight * 2 < w.limit) return false;
+  const queued = rttMs > w.rttFloor * QUEUE_FACTOR + QUEUE_SLACK_MS;
+  observeRtt(w, rttMs);
   w.servedSinceCut++;
   if (inFlight >= w.ceiling && ++w.servedAtCeiling >= w.ceiling) {
     w.ceiling = w.recall > w.ceiling ? w.recall : Infinity;
@@ -136,8 +161,17 @@ export function aimdSample(w: AimdWindow, { inFlight, outstanding, rttMs, droppe
     w.probeRounds = Math.max(1, w.probeRounds / 2);
   }
   if (w.limit + 1 < w.ceiling) set(w, w.window + 1);
-  else if (now >= w.probeAt || steppedBack) set(w, w.window + 1 / (w.limit * w.probeRounds));
+  else if ((now >= w.probeAt || steppedBack) && !queued) set(w, w.window + 1 / (w.limit * w.probeRounds));
   return false;
+}
+
+function observeRtt(w: AimdWindow, rttMs: number): void {
+  w.rttEpochMin = Math.min(w.rttEpochMin, rttMs);
+  w.rttFloor = Math.min(w.rttFloor, rttMs);
+  if (++w.rttEpochSamples < RTT_EPOCH) return;
+  w.rttFloor = w.rttEpochMin;
+  w.rttEpochMin = Infinity;
+  w.rttEpochSamples = 0;
 }
 
 function set(w: AimdWindow, next: number): void {

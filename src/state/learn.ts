@@ -97,31 +97,41 @@ export function endAttempt(
     const sample = { inFlight: admission.inFlight, outstanding, rttMs, dropped: signal.capacityError };
     return windowSample(s.window, sample, now) ? HELD : NOT_HELD;
   }
-  const { kind, serverDelay } = signal;
-  const saturated = kind === 'capacity-refusal' && isSaturated(s, now);
+  const { serverDelay } = signal;
+  const kind = capacityOrRate(s, signal.kind, outstanding, now);
   if (kind === 'served') {
     s.lastServedAt = now;
     s.lastServedRttMs = rttMs;
-  } else if (kind === 'capacity-refusal') {
+  } else if (signal.kind === 'capacity-refusal') {
     s.counters.unavailable++;
     // An origin that is down or shedding everything is paused for its server time, as a whole.
     // One that still serves others is saturated: pausing it would idle the slots it is serving
     // (measured: 2 × ideal against load-shedding servers). Its window is cut instead, and the
     // refused request alone waits its server time (the retry policy's delay).
-    if (serverDelay !== undefined && !saturated) pause(s, now + serverDelay);
+    if (kind === 'capacity-refusal' && serverDelay !== undefined && !isSaturated(s, now)) pause(s, now + serverDelay);
   }
-  learnRate(rated, signal, admission.sentAt, now);
+  learnRate(rated, signal, kind === 'rate-refusal', admission.sentAt, now);
   // A rate refusal says nothing about concurrency: it neither grows nor cuts the window.
   if (kind === 'rate-refusal') return NOT_HELD;
   const sample = { inFlight: admission.inFlight, outstanding, rttMs, dropped: kind === 'capacity-refusal', pausedMs: serverDelay };
   return windowSample(s.window, sample, now) ? HELD : NOT_HELD;
 }
 
-/** What a response says about rate: its quota, a rate refusal's pause, and the pace. */
-function learnRate(s: KeyState, signal: AttemptSignal, sentAt: number, now: number): void {
-  const { kind, rateLimit, serverDelay } = signal;
+/**
+ * What a refusal is about. A capacity refusal (503, 529) that came with nothing else of ours
+ * outstanding, while the origin still serves, cannot be about concurrency — one request at a time
+ * was refused — so it is about rate: nginx's `limit_req` answers 503 by default, and its refusals
+ * follow the send rate (measured: a window of 1 still sent ~1,400/s into instant refusals, and
+ * 351 of 400 requests failed once the retry budget was spent). It teaches the pace instead.
+ */
+function capacityOrRate(s: KeyState, kind: AttemptSignal['kind'], outstanding: number, now: number): AttemptSignal['kind'] {
+  return kind === 'capacity-refusal' && outstanding === 1 && isSaturated(s, now) ? 'rate-refusal' : kind;
+}
+
+/** What a response says about rate (`throttled`: a refusal for rate): its quota, a pause, and the pace. */
+function learnRate(s: KeyState, signal: AttemptSignal, throttled: boolean, sentAt: number, now: number): void {
+  const { rateLimit, serverDelay } = signal;
   if (rateLimit?.remaining !== undefined) s.remaining = rateLimit.remaining;
-  const throttled = kind === 'rate-refusal';
   if (throttled) s.counters.throttled++;
   const refusalUntil = throttled && serverDelay !== undefined ? now + serverDelay : undefined;
   // Only rate refusals teach the pace: a 503 (even with Retry-After) is a capacity signal, and

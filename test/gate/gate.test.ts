@@ -238,10 +238,11 @@ describe('adaptive window and budget', () => {
     for (const ticket of tickets) ticket.release(ok());
     const grown = g.stats().limit;
     expect(grown).toBeGreaterThan(4);
-    const busy = await g.acquire(request());
+    const [busy, other] = await Promise.all([g.acquire(request()), g.acquire(request())]);
     await vi.advanceTimersByTimeAsync(10);
-    busy.release(unavailable());
+    busy!.release(unavailable());
     expect(g.stats().limit).toBeLessThan(grown);
+    other!.release(ok());
   });
 
   it('cuts the window to what the origin held when it refused: the requests still outstanding', async () => {
@@ -306,6 +307,29 @@ describe('adaptive window and budget', () => {
 });
 
 describe('saturation and outage', () => {
+  it('reads a 503 refused with nothing else outstanding, while the origin serves, as about rate: the pace learns, the window stays', async () => {
+    const pace = createPace('adaptive', Date.now());
+    const g = gate({ window: createAimdWindow({ initial: 4 }), pace });
+    (await g.acquire(request())).release(ok());
+    await vi.advanceTimersByTimeAsync(100);
+    (await g.acquire(request())).release(unavailable());
+    expect(g.stats()).toMatchObject({ limit: 4, counters: { unavailable: 1, throttled: 1 } });
+    expect(pace.kind === 'adaptive' && pace.state.traffic.episodeThrottled).toBe(true);
+  });
+
+  it('reads a 503 with others outstanding as about capacity: the window is cut, the pace learns nothing', async () => {
+    const pace = createPace('adaptive', Date.now());
+    const g = gate({ window: createAimdWindow({ initial: 4 }), pace });
+    (await g.acquire(request())).release(ok());
+    // The pace's slow start releases these a few tens of ms apart.
+    const tickets = [track(g.acquire(request())), track(g.acquire(request())), track(g.acquire(request()))];
+    await vi.advanceTimersByTimeAsync(200);
+    tickets[0]!.ticket!.release(unavailable());
+    expect(g.stats()).toMatchObject({ limit: 2, counters: { unavailable: 1, throttled: 0 } });
+    expect(pace.kind === 'adaptive' && pace.state.traffic.episodeThrottled).toBe(false);
+    for (const t of tickets.slice(1)) t.ticket!.release(ok());
+  });
+
   it('does not pause an origin that is still serving: a 503 with Retry-After cuts the window instead', async () => {
     const g = gate({ window: createAimdWindow({ initial: 4 }) });
     const [a, b, c] = await Promise.all([g.acquire(request()), g.acquire(request()), g.acquire(request())]);

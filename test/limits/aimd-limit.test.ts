@@ -222,6 +222,30 @@ describe('regrowth after the origin recovers', () => {
   });
 });
 
+describe('queueing at the origin', () => {
+  it('once a refusal bounded the window, probes upward only on samples not inflated by the origin\'s queue', () => {
+    const t = setup({ initial: 20 });
+    for (let i = 0; i < 20; i++) t.healthy(20, 400); // the floor: 400 ms
+    t.drop(28); // bounded at 27
+    t.advance(60_000); // long past any probe wait
+    const limit = t.limit.limit;
+    // Queued at the origin: 600 ms where the floor is 400 ms. No probe (within an epoch of the
+    // floor: a server slower for good moves the floor after two epochs, and probing resumes).
+    for (let i = 0; i < 200; i++) t.healthy(limit, 600);
+    expect(t.limit.limit).toBe(limit);
+    // The queue drained: round trips back at the floor, and the probe resumes.
+    for (let i = 0; i < 5000 && t.limit.limit === limit; i++) t.healthy(limit, 410);
+    expect(t.limit.limit).toBe(limit + 1);
+  });
+
+  it('does not hold the slow start back: before any refusal, inflated round trips still grow the window', () => {
+    const t = setup({ initial: 10 });
+    for (let i = 0; i < 10; i++) t.healthy(10, 100);
+    for (let i = 0; i < 10; i++) t.healthy(10, 900);
+    expect(t.limit.limit).toBeGreaterThanOrEqual(20);
+  });
+});
+
 describe('whole-number limit', () => {
   it('moves the limit in whole numbers only: fractional probe growth shows once it adds up', () => {
     const t = setup({ initial: 20 });
