@@ -221,7 +221,7 @@ export class Gate {
   }
 
   #admit(now: number, request: AdmissionRequest): Ticket {
-    const admission = this.handle.admit(now);
+    const admission = this.handle.admit(now, this.parts.queue.size);
     let released = false;
     return {
       release: (signal) => {

@@ -89,8 +89,9 @@ export function paceOnResponse(pace: Pace, now: number, info: PacerResponse): nu
   // A throttle while the headers pace: the bucket was ahead of the server, so it gives up what it
   // holds; unless the headers decided a hold, which set the tokens for its end themselves.
   if (info.throttled) {
-    if (!verdict?.paced) onThrottle(s, now, sentAt);
-    else if (verdict.holdUntil === undefined) setTokens(s.bucket, Math.min(0, tokensAt(s.bucket, now)), now);
+    if (!verdict?.paced) {
+      if (!info.alone) onThrottle(s, now, sentAt);
+    } else if (verdict.holdUntil === undefined) setTokens(s.bucket, Math.min(0, tokensAt(s.bucket, now)), now);
   }
   if (s.throttle.pendingFit !== undefined && t.inFlight === 0) fitAfterThrottle(s, now);
   applyRate(s, now);

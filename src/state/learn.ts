@@ -13,6 +13,11 @@ export interface Admission {
   readonly sentAt: number;
   /** Attempts in flight to the key once it was admitted, itself included. */
   readonly inFlight: number;
+  /**
+   * Nothing else of the client's was in flight or waiting: its refusal cannot tell a rate (and
+   * honouring the refusal's server time already paces a caller that sends one at a time).
+   */
+  readonly alone: boolean;
 }
 
 /** What the key's state says back about an attempt that ended, for the retry decision. */
@@ -47,11 +52,12 @@ export function admissionIn(s: KeyState, now: number): number | undefined {
   return s.pace === undefined ? 0 : paceDelay(s.pace, now);
 }
 
-export function admit(s: KeyState, now: number): Admission {
+/** Admits an attempt at `now`; `waiting`: how many more wait in the key's queue. */
+export function admit(s: KeyState, now: number, waiting: number): Admission {
   s.inFlight++;
   s.counters.sent++;
   if (s.pace !== undefined) paceOnSend(s.pace, now);
-  return { sentAt: now, inFlight: s.inFlight };
+  return { sentAt: now, inFlight: s.inFlight, alone: s.inFlight === 1 && waiting === 0 };
 }
 
 /** Pauses the key until `until`; a shorter pause never shortens a longer one. True when it moved. */
@@ -110,7 +116,7 @@ export function endAttempt(
     // refused request alone waits its server time (the retry policy's delay).
     if (kind === 'capacity-refusal' && serverDelay !== undefined && !isSaturated(s, now)) pause(s, now + serverDelay);
   }
-  learnRate(rated, signal, kind === 'rate-refusal', admission.sentAt, now);
+  learnRate(rated, signal, kind === 'rate-refusal', admission, now);
   // A rate refusal says nothing about concurrency: it neither grows nor cuts the window.
   if (kind === 'rate-refusal') return NOT_HELD;
   const sample = { inFlight: admission.inFlight, outstanding, rttMs, dropped: kind === 'capacity-refusal', pausedMs: serverDelay };
@@ -129,7 +135,7 @@ function capacityOrRate(s: KeyState, kind: AttemptSignal['kind'], outstanding: n
 }
 
 /** What a response says about rate (`throttled`: a refusal for rate): its quota, a pause, and the pace. */
-function learnRate(s: KeyState, signal: AttemptSignal, throttled: boolean, sentAt: number, now: number): void {
+function learnRate(s: KeyState, signal: AttemptSignal, throttled: boolean, { sentAt, alone }: Admission, now: number): void {
   const { rateLimit, serverDelay } = signal;
   if (rateLimit?.remaining !== undefined) s.remaining = rateLimit.remaining;
   if (throttled) s.counters.throttled++;
@@ -138,7 +144,9 @@ function learnRate(s: KeyState, signal: AttemptSignal, throttled: boolean, sentA
   // read as a rate it capped a recovering origin at its brownout pace (bench scenario 5).
   const pausedUntil = Math.max(s.pausedUntil, refusalUntil ?? 0);
   const hold =
-    s.pace === undefined ? undefined : paceOnResponse(s.pace, now, { throttled, rateLimit, pausedUntil: pausedUntil > now ? pausedUntil : undefined, sentAt });
+    s.pace === undefined
+      ? undefined
+      : paceOnResponse(s.pace, now, { throttled, rateLimit, pausedUntil: pausedUntil > now ? pausedUntil : undefined, sentAt, alone });
   // A spent window (or quota) holds the whole key until its edge, as a pause: requests that cannot
   // wait that long fail fast rather than sit paced at a crawl (caps, not hangs). A fixed window's
   // edge, known from its resets, also stands in for a refusal's Retry-After for the rest of the

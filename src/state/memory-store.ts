@@ -26,8 +26,8 @@ class MemoryKey implements KeyHandle {
     return admissionIn(this.state, now);
   }
 
-  admit(now: number): Admission {
-    return admit(this.state, now);
+  admit(now: number, waiting: number): Admission {
+    return admit(this.state, now, waiting);
   }
 
   end(admission: Admission, signal: AttemptSignal | undefined, now: number, rated: KeyHandle = this): AttemptFeedback {

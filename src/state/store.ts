@@ -30,7 +30,8 @@ export interface KeyHandle {
   admissible(now: number): boolean;
   /** ms until an attempt may be admitted, or `undefined` while only an ending attempt makes room. */
   admissionIn(now: number): number | undefined;
-  admit(now: number): Admission;
+  /** Admits an attempt; `waiting`: how many more wait in the gate's queue. */
+  admit(now: number, waiting: number): Admission;
   /** An admitted attempt ended; `rated` is the handle of the bucket its response named, if another. */
   end(admission: Admission, signal: AttemptSignal | undefined, now: number, rated?: KeyHandle): AttemptFeedback;
   pause(until: number, status: number | undefined, now: number): void;

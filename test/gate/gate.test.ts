@@ -306,15 +306,40 @@ describe('adaptive window and budget', () => {
   });
 });
 
+describe('a caller sending one request at a time', () => {
+  it('is paced by the refusals\' server time alone: a server that refuses every other request does not draw the pace down', async () => {
+    const pace = createPace('adaptive', Date.now());
+    const g = gate({ pace });
+    const started = Date.now();
+    for (let call = 0; call < 20; call++) {
+      const waiting = track(g.acquire(request()));
+      await vi.advanceTimersByTimeAsync(0);
+      while (waiting.ticket === undefined) await vi.advanceTimersByTimeAsync(1);
+      await vi.advanceTimersByTimeAsync(2);
+      waiting.ticket.release(call % 2 === 1 ? throttled('1') : ok());
+    }
+    // Ten refusals asked for ten seconds; the pace added at most a tenth on top.
+    expect(Date.now() - started).toBeLessThan(10_000 * 1.1);
+    expect(g.stats()).toMatchObject({ counters: { throttled: 10 } });
+    expect(pace.kind === 'adaptive' && pace.state.throttle.estimate).toBeUndefined();
+  });
+});
+
 describe('saturation and outage', () => {
   it('reads a 503 refused with nothing else outstanding, while the origin serves, as about rate: the pace learns, the window stays', async () => {
     const pace = createPace('adaptive', Date.now());
     const g = gate({ window: createAimdWindow({ initial: 4 }), pace });
     (await g.acquire(request())).release(ok());
-    await vi.advanceTimersByTimeAsync(100);
-    (await g.acquire(request())).release(unavailable());
+    // Two more want to go; the slow start releases them tens of ms apart, one at a time.
+    const first = track(g.acquire(request()));
+    const second = track(g.acquire(request()));
+    await vi.advanceTimersByTimeAsync(1);
+    while (first.ticket === undefined) await vi.advanceTimersByTimeAsync(1);
+    expect(second.ticket).toBeUndefined();
+    first.ticket.release(unavailable());
     expect(g.stats()).toMatchObject({ limit: 4, counters: { unavailable: 1, throttled: 1 } });
     expect(pace.kind === 'adaptive' && pace.state.traffic.episodeThrottled).toBe(true);
+    g.close();
   });
 
   it('reads a 503 with others outstanding as about capacity: the window is cut, the pace learns nothing', async () => {

@@ -113,7 +113,8 @@ describe('generality: R ∈ {5, 20, 100, 500}/s × B ∈ {1, 5, 10, 50, 100} × 
       for (const burst of [1, 5, 10, 50, 100]) rows.push(run(dialect, 20_000, 500, burst));
     }
     console.log(`\n${table(rows)}\n`);
-  });
+    // 225 runs, about 10 s on a quiet machine; on a shared, loaded one several times that.
+  }, 120_000);
 
   const of = (dialect: SimDialect) => rows.filter((r) => r.dialect === dialect);
 

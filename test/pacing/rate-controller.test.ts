@@ -620,6 +620,18 @@ describe('RateController', () => {
       expect(refused).toBeLessThanOrEqual(8);
     });
 
+    it('learns no rate from the refusal of an attempt that was the only one the client had going', () => {
+      const c = createRateController({}, 0);
+      c.onSend(0);
+      c.onResponse(2, { throttled: false, sentAt: 0 });
+      const before = c.rate;
+      c.onSend(60);
+      c.onResponse(62, { throttled: true, sentAt: 60, pausedUntil: 1062, alone: true });
+      expect(c.state).toBe('slow-start');
+      expect(c.estimate).toBeUndefined();
+      expect(c.rate).toBeGreaterThanOrEqual(before);
+    });
+
     it('is deterministic: the same events give the same rates', () => {
       const run = (): number[] => {
         const c = createRateController({}, 0);
