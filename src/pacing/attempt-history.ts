@@ -108,6 +108,12 @@ export function sendsAfter(sends: Ring, t: number, inclusive = false): number {
   return sends.size - firstSend(sends, t, inclusive);
 }
 
+/** True when each of the last `count` sends (fewer if fewer were made) left with nothing else in flight. */
+export function sentOneAtATime(sends: Ring, count: number): boolean {
+  for (let i = Math.max(0, sends.size - count); i < sends.size; i++) if (ringAt(sends, i, 1) > 0) return false;
+  return true;
+}
+
 /** Attempts unanswered just before the first send at `t` (0 if forgotten). */
 export function inFlightAt(sends: Ring, t: number): number {
   const i = firstSend(sends, t, true);

@@ -37,10 +37,10 @@ export interface PacerResponse {
    */
   sentAt?: number | undefined;
   /**
-   * The attempt was the only one the client had going (nothing else in flight or waiting): a
-   * refusal of it is recorded but teaches no rate. Measured: a caller sending one at a time to a
-   * server that refuses every other request drew the pace 32 → 9 → 4.7 → 2.4 → 1.3 → 0.9/s in
-   * eight calls, waiting 20–40 s where the server asked for 1 s.
+   * The attempt was the only one the client had going (nothing else in flight or waiting). When
+   * the sends before it were alike, a refusal of it is recorded but teaches no rate. Measured: a
+   * caller sending one at a time to a server that refuses every other request drew the pace
+   * 32 → 9 → 4.7 → 2.4 → 1.3 → 0.9/s in eight calls, waiting 20–40 s where it asked for 1 s.
    */
   alone?: boolean | undefined;
 }

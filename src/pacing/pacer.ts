@@ -1,7 +1,7 @@
 // The pacer of one key: feed it every release and every response, ask it when the next release may
 // happen. It moves time-driven state, then hands each event to the mode that owns it.
 
-import { markAnswered, pushOutcome, pushSend } from './attempt-history.js';
+import { markAnswered, pushOutcome, pushSend, sentOneAtATime } from './attempt-history.js';
 import { onRateLimit } from './header-pacing.js';
 import { accrueOffered, bindingOnSend } from './pace-binding.js';
 import { applyRate } from './pace-rate.js';
@@ -90,7 +90,7 @@ export function paceOnResponse(pace: Pace, now: number, info: PacerResponse): nu
   // holds; unless the headers decided a hold, which set the tokens for its end themselves.
   if (info.throttled) {
     if (!verdict?.paced) {
-      if (!info.alone) onThrottle(s, now, sentAt);
+      if (!(info.alone && sentOneAtATime(t.sends, ONE_AT_A_TIME_SENDS))) onThrottle(s, now, sentAt);
     } else if (verdict.holdUntil === undefined) setTokens(s.bucket, Math.min(0, tokensAt(s.bucket, now)), now);
   }
   if (s.throttle.pendingFit !== undefined && t.inFlight === 0) fitAfterThrottle(s, now);
@@ -109,6 +109,14 @@ export function paceRate(pace: Pace): number {
 export function paceMode(pace: Pace): string {
   return pace.kind === 'fixed' ? 'fixed' : pace.state.mode;
 }
+
+/**
+ * A refusal teaches no rate when the client has been sending one request at a time: the refused
+ * attempt had nothing else in flight or waiting (`alone`), and neither had the sends before it.
+ * One such send alone is not enough: a producer that pulls on capacity (`client.map`) queues
+ * nothing either, and its refusals must teach the pace.
+ */
+const ONE_AT_A_TIME_SENDS = 8;
 
 /** TCP's smoothed round trip and mean deviation (RFC 6298 gains), and the shortest seen. */
 function observeRoundTrip(s: PacerState, sample: number): void {

@@ -620,7 +620,7 @@ describe('RateController', () => {
       expect(refused).toBeLessThanOrEqual(8);
     });
 
-    it('learns no rate from the refusal of an attempt that was the only one the client had going', () => {
+    it('learns no rate from refusals while the client sends one request at a time, and learns from one among others', () => {
       const c = createRateController({}, 0);
       c.onSend(0);
       c.onResponse(2, { throttled: false, sentAt: 0 });
@@ -630,6 +630,12 @@ describe('RateController', () => {
       expect(c.state).toBe('slow-start');
       expect(c.estimate).toBeUndefined();
       expect(c.rate).toBeGreaterThanOrEqual(before);
+      // Two at once after the pause: the next refusal, alone or not, is about rate.
+      c.onSend(1100);
+      c.onSend(1100);
+      c.onResponse(1102, { throttled: false, sentAt: 1100 });
+      c.onResponse(1103, { throttled: true, sentAt: 1100, pausedUntil: 2103, alone: true });
+      expect(c.state).not.toBe('slow-start');
     });
 
     it('is deterministic: the same events give the same rates', () => {
