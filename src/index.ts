@@ -26,7 +26,6 @@ export { mapRequests } from './bulk/map-requests.js';
 export type { MapClient, MapMethod, MapRun } from './bulk/map-requests.js';
 export type { MapOptions } from './bulk/map-options.js';
 export type { MapProgress, MapResult, RequestSpec, ToRequest } from './bulk/map-result.js';
-export { BodyTooLargeError } from './bulk/body-mode.js';
 export type { BodyItem, BodyMode, BodyReader } from './bulk/body-mode.js';
 
 export { parseRateLimitHeaders } from './ratelimit/parse.js';
@@ -34,8 +33,12 @@ export type { RateLimitDialect, RateLimitObservation } from './ratelimit/types.j
 export type { HeaderReader } from './headers.js';
 
 export {
+  BodyTooLargeError,
   ClientClosedError,
   InvalidOptionError,
+  isBodyTooLargeError,
+  isClientClosedError,
+  isInvalidOptionError,
   isLoadShedError,
   isQueueFullError,
   isQueueTimeoutError,
@@ -51,4 +54,4 @@ export {
   SluiceError,
   TimeoutError,
 } from './errors.js';
-export type { SluiceErrorCode } from './errors.js';
+export type { QueueFullErrorOptions, SluiceErrorCode } from './errors.js';
