@@ -6,9 +6,9 @@ import type { SluiceClient } from '../client.js';
 import type { ClientOptions } from '../client-options.js';
 import { createEngine, type Engine, type EngineRequest } from '../engine/engine.js';
 import { InvalidOptionError } from '../errors.js';
-import { alwaysReplayable, createRequestBody, FixedBody } from '../engine/request-body.js';
+import { alwaysReplayable, createDispatchBody, FixedBody } from '../engine/request-body.js';
 import type { SluiceEventName, SluiceListener } from '../gate/gate-events.js';
-import { readRequestOptions, type SluiceDispatchOptions } from './dispatch-options.js';
+import { readDispatchOptions, type SluiceDispatchOptions } from './dispatch-options.js';
 import type { AttemptHandler } from './attempt-handler.js';
 import { DispatchTransport } from './dispatch-transport.js';
 import { RequestController } from './request-controller.js';
@@ -81,7 +81,7 @@ function dispatchThroughEngine(
 
   let overrides;
   try {
-    overrides = readRequestOptions(perRequest);
+    overrides = readDispatchOptions(perRequest);
   } catch (error) {
     // What DispatcherBase does with options it refuses: the handler hears it, nothing is sent.
     handler.onResponseError?.(null as never, error as Error);
@@ -89,7 +89,7 @@ function dispatchThroughEngine(
   }
 
   const controller = new RequestController();
-  const body = createRequestBody(inner.body ?? null, engine.config.maxReplayBytes);
+  const body = createDispatchBody(inner.body ?? null, engine.config.maxReplayBytes);
   const transport = new DispatchTransport(dispatch, inner, body, handler, controller);
 
   try {
@@ -112,7 +112,7 @@ function dispatchThroughEngine(
       );
   } catch (error) {
     // The handler threw in onRequestStart, or the engine refused the options synchronously.
-    body.dispose();
+    body.dispose(error);
     fail(transport, error);
   }
   return true;
@@ -149,7 +149,8 @@ function finish(transport: DispatchTransport, attempt: AttemptHandler | undefine
         fail(transport, transport.callerController.reason ?? new Error('sluice: attempt ended before it was forwarded'));
       }
     } finally {
-      transport.body.dispose();
+      // After a failure the caller's stream body is cancelled and unlocked rather than left locked.
+      transport.body.dispose(attempt === undefined ? (error ?? new Error('sluice: request failed')) : undefined);
     }
   } catch (thrown) {
     // A caller's handler that throws from onResponseError: surface it as undici's own
