@@ -28,7 +28,7 @@ export interface FetchRequest {
   url: URL;
   /** The method as it is sent: normalised the way fetch does it (only DELETE GET HEAD OPTIONS POST PUT). */
   method: string;
-  /** Absent when neither `init` nor the Request gave any (fetch then sends none of its own). */
+  /** Absent when neither `init` nor the Request gave any; else with Node's `User-Agent` unless one was set. */
   headers: Headers | undefined;
   /** The body; a Request input's body may still be being read (`pendingBody`). */
   body: RequestBody;
@@ -42,6 +42,12 @@ export interface FetchRequest {
 }
 
 const copiedFromRequest = ['redirect', 'integrity', 'keepalive', 'referrer', 'referrerPolicy', 'mode', 'credentials', 'cache'] as const;
+
+/**
+ * The `User-Agent` Node's own fetch sends when the caller sets none. The npm undici's fetch would
+ * send `undici`; a server that tells clients apart by it must see the same as without sluice.
+ */
+export const nodeUserAgent = 'node';
 
 /** fetch's `priority` hint as a gate priority: ahead of or behind the default 0, never shed before it is needed. */
 const fetchPriorities: Readonly<Record<string, number>> = { high: 1, low: -1 };
@@ -70,7 +76,7 @@ export function toFetchRequest(input: unknown, init: Record<string, unknown> | u
   }
   // As fetch reads them: `undefined` means "not given", while `null` is a value (a method named "null").
   const sentMethod = method !== undefined ? normalizeMethod(String(method)) : (request?.method ?? 'GET');
-  headers ??= request?.headers;
+  if (headers === undefined) headers = request?.headers;
 
   let requestBody: RequestBody = noBody;
   let pendingBody: Promise<RequestBody> | undefined;
@@ -94,10 +100,17 @@ export function toFetchRequest(input: unknown, init: Record<string, unknown> | u
   const hinted = typeof rest.priority === 'string' ? fetchPriorities[rest.priority] : undefined;
   if (hinted !== undefined && options?.priority === undefined) options = { ...options, priority: hinted };
 
+  let sentHeaders: Headers | undefined;
+  // `null` is refused as fetch refuses it (by the Headers constructor's TypeError).
+  if (headers !== undefined) {
+    sentHeaders = new Headers(headers as ConstructorParameters<typeof Headers>[0]);
+    if (!sentHeaders.has('user-agent')) sentHeaders.set('user-agent', nodeUserAgent);
+  }
+
   return {
     url,
     method: sentMethod,
-    headers: headers === undefined || headers === null ? undefined : new Headers(headers as ConstructorParameters<typeof Headers>[0]),
+    headers: sentHeaders,
     body: requestBody,
     pendingBody,
     signal: (signal as AbortSignal | null | undefined) ?? request?.signal ?? undefined,

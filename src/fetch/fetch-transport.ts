@@ -7,13 +7,16 @@ import type { AttemptOutcome } from '../retry/policy.js';
 import { neverAborted } from '../engine/sleep.js';
 import { wasSent } from '../engine/transport-error.js';
 import { discardBody } from './discard-body.js';
-import type { FetchRequest } from './fetch-request.js';
+import { nodeUserAgent, type FetchRequest } from './fetch-request.js';
+
+/** The headers of a request that set none: Node's fetch's `User-Agent`, as Node's fetch sends. Shared. */
+const userAgentOnly: readonly [string, string][] = Object.freeze([Object.freeze(['user-agent', nodeUserAgent])]) as never;
 
 export function fetchTransport(request: FetchRequest, dispatcher: Dispatcher): SendAttempt<Response> {
   // One init for every attempt: fetch reads it synchronously, and only the body, the signal and
   // (for a stream) duplex change between attempts.
   const init: Record<string, unknown> = { ...request.rest, method: request.method, dispatcher };
-  if (request.headers !== undefined) init.headers = request.headers;
+  init.headers = request.headers ?? userAgentOnly;
   const callerDuplex = init.duplex;
   return (signal) => {
     const body = request.body.next();
