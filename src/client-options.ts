@@ -16,6 +16,7 @@ import {
 } from './validate.js';
 import { overflowPolicies, type OverflowPolicy } from './gate/waiter-queue.js';
 import { normalizeRetryBudgetOptions, type RetryBudgetOptions } from './retry/budget.js';
+import type { BeforeRetryHook } from './retry/before-retry.js';
 
 export interface TimeoutOptions {
   /**
@@ -39,6 +40,12 @@ export type RetrySetting = false | RetryPolicy | RetryOptions;
 export interface ClientOptions {
   /** Retry behaviour. @default the default policy (see `RetryOptions`) */
   retry?: RetrySetting;
+  /**
+   * Runs before every retry, after its wait: may change the next attempt's URL and headers
+   * (refresh a token, re-sign the request). Async hooks are awaited. A request's own
+   * `beforeRetry` runs after this one.
+   */
+  beforeRetry?: BeforeRetryHook;
   timeout?: TimeoutOptions;
   /**
    * The undici Dispatcher to send through (a ProxyAgent, a mock agent, …). When absent the client
@@ -130,9 +137,11 @@ export interface RequestOptions {
   priority?: number | undefined;
   /** Overrides the gate key for this request. */
   key?: string | undefined;
+  /** Runs before each retry of this request, after the client's own `beforeRetry`. */
+  beforeRetry?: BeforeRetryHook | undefined;
 }
 
-const requestOptionKeys = ['retry', 'timeout', 'priority', 'key'] as const;
+const requestOptionKeys = ['retry', 'timeout', 'priority', 'key', 'beforeRetry'] as const;
 
 /**
  * Checks the shape of a request's `sluice` member (`name` says where it was written) and returns
@@ -145,6 +154,7 @@ export function readRequestOptions(value: unknown, name: string): RequestOptions
   if (options.key !== undefined && typeof options.key !== 'string') {
     throw new InvalidOptionError(`${name}.key`, 'a string (a gate key)', options.key);
   }
+  if (options.beforeRetry !== undefined) expectFunction(`${name}.beforeRetry`, options.beforeRetry);
   return options as RequestOptions;
 }
 
@@ -161,6 +171,7 @@ export interface NormalizedClientOptions {
   policy: RetryPolicy | undefined;
   /** The client's retry options when it was given options (not a policy or `false`): what a request's own retry options are merged over. */
   retryOptions: RetryOptions | undefined;
+  beforeRetry: BeforeRetryHook | undefined;
   /** Longest pause a request waits through for admission (the policy's maxRetryAfter). */
   maxWait: number;
   timeout: Required<TimeoutOptions>;
@@ -177,6 +188,7 @@ export interface NormalizedClientOptions {
 
 const clientKeys = [
   'retry',
+  'beforeRetry',
   'timeout',
   'dispatcher',
   'maxReplayBytes',
@@ -199,6 +211,7 @@ export function normalizeClientOptions(input: ClientOptions = {}): NormalizedCli
   return {
     policy: toPolicy(options.retry, 'retry'),
     retryOptions: isRetryOptions(options.retry) ? options.retry : undefined,
+    beforeRetry: options.beforeRetry === undefined ? undefined : expectFunction<BeforeRetryHook>('beforeRetry', options.beforeRetry),
     maxWait: maxWaitOf(options.retry),
     timeout: normalizeTimeout(options.timeout, clientDefaults.timeout, 'timeout'),
     dispatcher: options.dispatcher,

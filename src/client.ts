@@ -7,6 +7,8 @@ import { createEngine, type Engine, type ReadyOptions } from './engine/engine.js
 import { alwaysReplayable, FixedBody } from './engine/request-body.js';
 import { toFetchRequest, type FetchRequest } from './fetch/fetch-request.js';
 import { fetchTransport } from './fetch/fetch-transport.js';
+import { fetchRetryPreparation } from './fetch/fetch-retry.js';
+import { beforeRetryHooks } from './retry/before-retry.js';
 import type { GateStats } from './gate/gate.js';
 import type { SluiceEventName, SluiceListener } from './gate/gate-events.js';
 import { mapMethod, type MapMethod } from './bulk/map-requests.js';
@@ -74,6 +76,7 @@ export function createClient(options: ClientOptions = {}): SluiceClient {
 
   function send(request: FetchRequest): Promise<Response> {
     const body = request.body;
+    const hooks = beforeRetryHooks(engine.config.beforeRetry, request.options?.beforeRetry);
     const response = engine.run(
       {
         url: request.url,
@@ -84,6 +87,7 @@ export function createClient(options: ClientOptions = {}): SluiceClient {
         signal: request.signal,
         options: request.options,
         optionsName: 'init.sluice',
+        beforeRetry: hooks && fetchRetryPreparation(request, hooks),
       },
       fetchTransport(request, (request.rest as { dispatcher?: Dispatcher }).dispatcher ?? dispatcher),
     );

@@ -12,6 +12,7 @@ export type { OverflowPolicy } from './gate/waiter-queue.js';
 export { createRetryPolicy, retryDefaults, serverDelayOf } from './retry/policy.js';
 export type {
   AttemptOutcome,
+  ImmediateRetryPolicy,
   RetryContext,
   RetryDecision,
   RetryOptions,
@@ -21,6 +22,7 @@ export type {
 export { backoffDelay, decorrelatedJitter, equalJitter, exponentialDelay, fullJitter } from './retry/backoff.js';
 export type { BackoffOptions, Jitter } from './retry/backoff.js';
 export { parseRetryAfter, parseRetryAfterMs, serverRetryDelay } from './retry/retry-after.js';
+export type { BeforeRetryContext, BeforeRetryHook } from './retry/before-retry.js';
 
 export { mapRequests } from './bulk/map-requests.js';
 export type { MapClient, MapMethod, MapRun } from './bulk/map-requests.js';

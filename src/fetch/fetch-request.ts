@@ -49,6 +49,9 @@ const copiedFromRequest = ['redirect', 'integrity', 'keepalive', 'referrer', 're
  */
 export const nodeUserAgent = 'node';
 
+/** The headers of a request that set none: Node's fetch's `User-Agent` alone. Shared and frozen. */
+export const userAgentOnly: readonly (readonly [string, string])[] = Object.freeze([Object.freeze(['user-agent', nodeUserAgent] as const)]);
+
 /** fetch's `priority` hint as a gate priority: ahead of or behind the default 0, never shed before it is needed. */
 const fetchPriorities: Readonly<Record<string, number>> = { high: 1, low: -1 };
 

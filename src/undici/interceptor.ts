@@ -11,6 +11,8 @@ import type { SluiceEventName, SluiceListener } from '../gate/gate-events.js';
 import { readDispatchOptions, type SluiceDispatchOptions } from './dispatch-options.js';
 import type { AttemptHandler } from './attempt-handler.js';
 import { DispatchTransport } from './dispatch-transport.js';
+import { dispatchRetryPreparation } from './dispatch-retry.js';
+import { beforeRetryHooks } from '../retry/before-retry.js';
 import { RequestController } from './request-controller.js';
 import { requestHeader } from './undici-headers.js';
 
@@ -88,6 +90,7 @@ function dispatchThroughEngine(
     return true;
   }
 
+  const hooks = beforeRetryHooks(engine.config.beforeRetry, overrides?.beforeRetry);
   const controller = new RequestController();
   const body = createDispatchBody(inner.body ?? null, engine.config.maxReplayBytes);
   const transport = new DispatchTransport(dispatch, inner, body, handler, controller);
@@ -103,6 +106,7 @@ function dispatchThroughEngine(
           body instanceof FixedBody ? alwaysReplayable : () => body.replayable,
           controller.signal,
           overrides,
+          hooks && dispatchRetryPreparation(transport, hooks),
         ),
         transport.send,
       )
@@ -119,7 +123,7 @@ function dispatchThroughEngine(
 }
 
 /** An intercepted dispatch as the engine sees it. A class, so its URL is built only if asked for. */
-class DispatchRequest implements EngineRequest {
+class DispatchRequest implements EngineRequest<AttemptHandler> {
   readonly method: string;
   readonly optionsName = 'opts.sluice';
 
@@ -130,6 +134,7 @@ class DispatchRequest implements EngineRequest {
     readonly replayable: () => boolean,
     readonly signal: AbortSignal,
     readonly options: SluiceDispatchOptions | undefined,
+    readonly beforeRetry: EngineRequest<AttemptHandler>['beforeRetry'],
   ) {
     this.method = opts.method.toUpperCase();
   }
