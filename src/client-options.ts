@@ -48,8 +48,10 @@ export interface ClientOptions {
   beforeRetry?: BeforeRetryHook;
   timeout?: TimeoutOptions;
   /**
-   * The undici Dispatcher to send through (a ProxyAgent, a mock agent, …). When absent the client
-   * owns an `Agent` and closes it in `close()`.
+   * The undici Dispatcher to send through (a ProxyAgent, an `Agent({ allowH2: true })`, a mock
+   * agent, …). When absent the client owns an `Agent` and closes it in `close()`; that Agent
+   * proxies from the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`) when the process
+   * opted in as Node 24's own fetch requires: `NODE_USE_ENV_PROXY=1` or `--use-env-proxy`.
    */
   dispatcher?: Dispatcher;
   /**

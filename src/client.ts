@@ -1,9 +1,10 @@
 // `createClient()`: the fetch facade over the engine. It only translates fetch's arguments into
 // an engine request and a transport; every decision lives in the engine and its gates.
 
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { ClientOptions, RequestOptions } from './client-options.js';
 import { createEngine, type Engine, type ReadyOptions } from './engine/engine.js';
+import { createOwnAgent } from './own-agent.js';
 import { alwaysReplayable, FixedBody } from './engine/request-body.js';
 import { toFetchRequest, type FetchRequest } from './fetch/fetch-request.js';
 import { fetchTransport } from './fetch/fetch-transport.js';
@@ -54,7 +55,7 @@ export interface SluiceClient {
 
 export function createClient(options: ClientOptions = {}): SluiceClient {
   const engine: Engine = createEngine(options);
-  const ownAgent = engine.config.dispatcher ? undefined : new Agent();
+  const ownAgent = engine.config.dispatcher ? undefined : createOwnAgent();
   const dispatcher: Dispatcher = engine.config.dispatcher ?? ownAgent!;
   let closing: Promise<void> | undefined;
 
