@@ -1,5 +1,8 @@
 // The public API of sluice, listed by name: what is here is supported, what is not is internal.
 
+// First: on a Node too old for undici this throws a clear error before undici is loaded.
+import './node-support.js';
+
 export { createClient, fetch } from './client.js';
 export type { SluiceClient, SluiceRequestInit } from './client.js';
 export type { ReadyOptions } from './engine/engine.js';
