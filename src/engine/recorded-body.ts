@@ -49,6 +49,8 @@ export class RecordedBody implements RequestBody {
   #settled = false;
   /** The latest attempt's stream: once the request is over, only it may still be sending. */
   #current: ReadableStream<Uint8Array> | undefined;
+  /** Chunks read ahead and not kept (past the bound), until the first attempt has sent them. */
+  #prefix: Uint8Array[] | undefined;
 
   constructor(
     private readonly source: ChunkSource,
@@ -57,6 +59,8 @@ export class RecordedBody implements RequestBody {
     initial: readonly Uint8Array[] = [],
   ) {
     for (const chunk of initial) this.#keep(chunk);
+    // A read-ahead past the bound cannot be kept for a replay, but the first attempt sends it.
+    if (!this.#kept) this.#prefix = [...initial];
   }
 
   get replayable(): boolean {
@@ -107,6 +111,11 @@ export class RecordedBody implements RequestBody {
   async #chunkAt(index: number): Promise<unknown> {
     for (;;) {
       if (index < this.#chunks.length) return this.#chunks[index]!;
+      if (this.#prefix !== undefined && index < this.#prefix.length) {
+        const chunk = this.#prefix[index]!;
+        if (index === this.#prefix.length - 1) this.#prefix = undefined;
+        return chunk;
+      }
       if (index < this.#read) {
         // Sent by an earlier attempt and not kept. The policy does not retry such a body.
         throw new TypeError('sluice: this request body was already sent and cannot be sent again');

@@ -123,6 +123,22 @@ export const requestObjectCases: FetchCase[] = [
     run: (fetch, env) => observe(fetch(new Request(`${env.echo.origin}/echo`, post(byteStream(['s1', 's2']), { duplex: 'half' })))),
   },
   {
+    name: 'Request with a value body larger than maxReplayBytes',
+    run: async (fetch, env) => {
+      const observed = await observe(fetch(new Request(`${env.echo.origin}/echo`, post('x'.repeat(1_100_000)))));
+      if ('error' in observed) return observed;
+      const echo = observed.body as { framing: string; body: string; headers: [string, string][] };
+      return { status: observed.status, framing: echo.framing, bytes: echo.body.length, contentLength: echo.headers.find(([name]) => name === 'content-length')?.[1] };
+    },
+    differs: {
+      why: "sluice sends a Request's value body larger than `maxReplayBytes` (1 MiB) chunked, having read only that much of it ahead; Node's fetch sends it with its Content-Length",
+      check(node, sluice) {
+        expect(node).toEqual({ status: 200, framing: 'content-length', bytes: 1_100_000, contentLength: '1100000' });
+        expect(sluice).toEqual({ status: 200, framing: 'chunked', bytes: 1_100_000, contentLength: undefined });
+      },
+    },
+  },
+  {
     name: 'Request with its headers and method',
     run: (fetch, env) => observe(fetch(new Request(`${env.echo.origin}/echo?x=1`, { method: 'PUT', body: 'b', headers: { 'X-One': '1', 'Content-Type': 'text/x' } }))),
   },

@@ -68,6 +68,13 @@ describe('request bodies of the global realm', () => {
     ]);
   });
 
+  it("streams a Request's value body past maxReplayBytes whole, and does not re-send it", async () => {
+    const { client, url, script } = await serve(busyThenOk, { maxReplayBytes: 8 });
+    const response = await client.fetch(new Request(url, { method: 'PUT', body: 'twenty bytes of body' }));
+    expect(response.status).toBe(503);
+    expect(script.log.map((entry) => [entry.body, entry.headers['transfer-encoding']])).toEqual([['twenty bytes of body', 'chunked']]);
+  });
+
   it("streams a global Request's own stream body chunked, as Node's fetch does", async () => {
     const { client, url, script } = await serve([{ status: 200 }]);
     const { stream } = trackedStream(['a', 'b']);
