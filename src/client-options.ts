@@ -4,9 +4,19 @@
 import type { Dispatcher } from 'undici';
 import { InvalidOptionError } from './errors.js';
 import { normalizeRetryOptions, retryDefaults, retryPolicyFrom, type RetryOptions, type RetryPolicy } from './retry/policy.js';
-import { expectBoolean, expectFunction, expectInteger, expectKnownKeys, expectNumber, expectObject, expectOneOf } from './validate.js';
+import {
+  expectBoolean,
+  expectFiniteNumber,
+  expectFunction,
+  expectInteger,
+  expectKnownKeys,
+  expectNumber,
+  expectObject,
+  expectOneOf,
+} from './validate.js';
 import { overflowPolicies, type OverflowPolicy } from './gate/waiter-queue.js';
 import { normalizeRetryBudgetOptions, type RetryBudgetOptions } from './retry/budget.js';
+import type { BeforeRetryHook } from './retry/before-retry.js';
 
 export interface TimeoutOptions {
   /**
@@ -30,10 +40,18 @@ export type RetrySetting = false | RetryPolicy | RetryOptions;
 export interface ClientOptions {
   /** Retry behaviour. @default the default policy (see `RetryOptions`) */
   retry?: RetrySetting;
+  /**
+   * Runs before every retry, after its wait: may change the next attempt's URL and headers
+   * (refresh a token, re-sign the request). Async hooks are awaited. A request's own
+   * `beforeRetry` runs after this one.
+   */
+  beforeRetry?: BeforeRetryHook;
   timeout?: TimeoutOptions;
   /**
-   * The undici Dispatcher to send through (a ProxyAgent, a mock agent, …). When absent the client
-   * owns an `Agent` and closes it in `close()`.
+   * The undici Dispatcher to send through (a ProxyAgent, an `Agent({ allowH2: true })`, a mock
+   * agent, …). When absent the client owns an `Agent` and closes it in `close()`; that Agent
+   * proxies from the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`) when the process
+   * opted in as Node 24's own fetch requires: `NODE_USE_ENV_PROXY=1` or `--use-env-proxy`.
    */
   dispatcher?: Dispatcher;
   /**
@@ -101,14 +119,45 @@ export interface LimitOptions {
   queueTimeout?: number;
 }
 
-/** Per-request options, read from fetch's `init` beside the standard members. */
+/**
+ * Per-request options: fetch's `init.sluice` and the interceptor's `opts.sluice`. One namespaced
+ * member, so none of them can collide with a member fetch has (`priority`) or may add later.
+ */
 export interface RequestOptions {
-  retry?: RetrySetting;
-  timeout?: TimeoutOptions;
-  /** Higher is admitted sooner; under load, lower priorities are shed first. @default 0 */
-  priority?: number;
+  /**
+   * Overrides the client's retry settings for this request. An options object overrides only the
+   * fields it names (`{ maxRetries: 1 }` keeps the client's statuses, backoff and
+   * `maxRetryAfter`); `false` or a `RetryPolicy` replaces the setting whole.
+   */
+  retry?: RetrySetting | undefined;
+  /** Overrides the client's timeouts, field by field. */
+  timeout?: TimeoutOptions | undefined;
+  /**
+   * Admission priority: higher is admitted sooner; under load, lower priorities are shed first.
+   * @default fetch's own `priority`: 'high' is 1, 'low' is -1, else 0
+   */
+  priority?: number | undefined;
   /** Overrides the gate key for this request. */
-  key?: string;
+  key?: string | undefined;
+  /** Runs before each retry of this request, after the client's own `beforeRetry`. */
+  beforeRetry?: BeforeRetryHook | undefined;
+}
+
+const requestOptionKeys = ['retry', 'timeout', 'priority', 'key', 'beforeRetry'] as const;
+
+/**
+ * Checks the shape of a request's `sluice` member (`name` says where it was written) and returns
+ * it; the values are checked as the engine applies them (`resolveRequestOptions`).
+ */
+export function readRequestOptions(value: unknown, name: string): RequestOptions | undefined {
+  if (value === undefined) return undefined;
+  const options = expectObject(name, value);
+  expectKnownKeys(name, options, requestOptionKeys);
+  if (options.key !== undefined && typeof options.key !== 'string') {
+    throw new InvalidOptionError(`${name}.key`, 'a string (a gate key)', options.key);
+  }
+  if (options.beforeRetry !== undefined) expectFunction(`${name}.beforeRetry`, options.beforeRetry);
+  return options as RequestOptions;
 }
 
 export const clientDefaults = {
@@ -122,6 +171,9 @@ export const clientDefaults = {
 
 export interface NormalizedClientOptions {
   policy: RetryPolicy | undefined;
+  /** The client's retry options when it was given options (not a policy or `false`): what a request's own retry options are merged over. */
+  retryOptions: RetryOptions | undefined;
+  beforeRetry: BeforeRetryHook | undefined;
   /** Longest pause a request waits through for admission (the policy's maxRetryAfter). */
   maxWait: number;
   timeout: Required<TimeoutOptions>;
@@ -138,6 +190,7 @@ export interface NormalizedClientOptions {
 
 const clientKeys = [
   'retry',
+  'beforeRetry',
   'timeout',
   'dispatcher',
   'maxReplayBytes',
@@ -159,6 +212,8 @@ export function normalizeClientOptions(input: ClientOptions = {}): NormalizedCli
   const now = options.now === undefined ? Date.now : expectFunction<() => number>('now', options.now);
   return {
     policy: toPolicy(options.retry, 'retry'),
+    retryOptions: isRetryOptions(options.retry) ? options.retry : undefined,
+    beforeRetry: options.beforeRetry === undefined ? undefined : expectFunction<BeforeRetryHook>('beforeRetry', options.beforeRetry),
     maxWait: maxWaitOf(options.retry),
     timeout: normalizeTimeout(options.timeout, clientDefaults.timeout, 'timeout'),
     dispatcher: options.dispatcher,
@@ -203,16 +258,50 @@ function normalizeRate(rate: ClientOptions['rate']): 'adaptive' | number | false
 export function resolveRequestOptions(
   client: NormalizedClientOptions,
   request: RequestOptions,
-  /** Where the caller wrote these options, for error messages (`init` for fetch). */
-  name = 'init',
+  /** Where the caller wrote these options, for error messages (`init.sluice` for fetch). */
+  name = 'init.sluice',
 ): Pick<NormalizedClientOptions, 'policy' | 'timeout' | 'maxWait'> & { priority: number } {
+  const retry = request.retry === undefined ? client : requestRetry(client, request.retry, `${name}.retry`);
   return {
-    policy: request.retry === undefined ? client.policy : toPolicy(request.retry, `${name}.retry`),
-    maxWait: request.retry === undefined ? client.maxWait : maxWaitOf(request.retry),
+    policy: retry.policy,
+    maxWait: retry.maxWait,
     timeout:
       request.timeout === undefined ? client.timeout : normalizeTimeout(request.timeout, client.timeout, `${name}.timeout`),
-    priority: request.priority === undefined ? 0 : expectNumber(`${name}.priority`, request.priority, -Infinity),
+    // Finite: the queue orders by it, and ±Infinity would only fail there, under load.
+    priority: request.priority === undefined ? 0 : expectFiniteNumber(`${name}.priority`, request.priority),
   };
+}
+
+/**
+ * A request's retry setting over the client's. Options override only the fields they name, as
+ * `timeout` does; over a client with a policy or `false`, they apply over the defaults.
+ */
+function requestRetry(
+  client: NormalizedClientOptions,
+  setting: RetrySetting,
+  name: string,
+): Pick<NormalizedClientOptions, 'policy' | 'maxWait'> {
+  if (!isRetryOptions(setting)) return { policy: toPolicy(setting, name), maxWait: maxWaitOf(setting) };
+  // Checked on its own first, so a bad field is reported under the name the caller wrote.
+  normalizeRetryOptions(setting, name);
+  const base = client.retryOptions ?? {};
+  const own = definedFields(setting);
+  const merged: RetryOptions = { ...base, ...own };
+  if (base.backoff !== undefined && own.backoff !== undefined) merged.backoff = { ...base.backoff, ...definedFields(own.backoff) };
+  const normalized = normalizeRetryOptions(merged, name);
+  return { policy: retryPolicyFrom(normalized), maxWait: normalized.maxRetryAfter };
+}
+
+/** An options object, as opposed to `false`, `undefined` or a `RetryPolicy`. */
+function isRetryOptions(setting: RetrySetting | undefined): setting is RetryOptions {
+  return typeof setting === 'object' && setting !== null && typeof (setting as RetryPolicy).decide !== 'function';
+}
+
+/** `{ a: undefined }` names no field: it must not override the client's `a` with the default. */
+function definedFields<T extends object>(value: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [key, field] of Object.entries(value)) if (field !== undefined) out[key as keyof T] = field as T[keyof T];
+  return out;
 }
 
 function toPolicy(setting: RetrySetting | undefined, name: string): RetryPolicy | undefined {

@@ -1,18 +1,32 @@
 // `createClient()`: the fetch facade over the engine. It only translates fetch's arguments into
 // an engine request and a transport; every decision lives in the engine and its gates.
 
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { ClientOptions, RequestOptions } from './client-options.js';
 import { createEngine, type Engine, type ReadyOptions } from './engine/engine.js';
+import { createOwnAgent } from './own-agent.js';
 import { alwaysReplayable, FixedBody } from './engine/request-body.js';
-import { toFetchRequest } from './fetch/fetch-request.js';
+import { toFetchRequest, type FetchRequest } from './fetch/fetch-request.js';
 import { fetchTransport } from './fetch/fetch-transport.js';
+import { fetchRetryPreparation } from './fetch/fetch-retry.js';
+import { beforeRetryHooks } from './retry/before-retry.js';
 import type { GateStats } from './gate/gate.js';
 import type { SluiceEventName, SluiceListener } from './gate/gate-events.js';
 import { mapMethod, type MapMethod } from './bulk/map-requests.js';
 
-/** fetch's `init`, plus sluice's per-request options. */
-export type SluiceRequestInit = RequestInit & RequestOptions;
+/**
+ * fetch's `init`, plus sluice's per-request options in one member of their own, `sluice`, so they
+ * never collide with fetch's (its `priority: 'high' | 'low' | 'auto'` passes through as it is).
+ */
+export type SluiceRequestInit = RequestInit & {
+  /**
+   * fetch's own priority hint (the DOM's `RequestInit` has it; `@types/node`'s does not list it).
+   * sluice also orders its queue by it: 'high' before the default, 'low' after (and shed first).
+   */
+  priority?: 'high' | 'low' | 'auto' | undefined;
+  /** sluice's options for this request: `retry`, `timeout`, `priority`, `key`. */
+  sluice?: RequestOptions | undefined;
+};
 
 export interface SluiceClient {
   /** Same contract as the global `fetch`, with backpressure and retries. */
@@ -41,32 +55,55 @@ export interface SluiceClient {
 
 export function createClient(options: ClientOptions = {}): SluiceClient {
   const engine: Engine = createEngine(options);
-  const ownAgent = engine.config.dispatcher ? undefined : new Agent();
+  const ownAgent = engine.config.dispatcher ? undefined : createOwnAgent();
   const dispatcher: Dispatcher = engine.config.dispatcher ?? ownAgent!;
   let closing: Promise<void> | undefined;
 
   function sluiceFetch(input: string | URL | Request, init?: SluiceRequestInit): Promise<Response> {
-    let request;
+    let request: FetchRequest;
     try {
       request = toFetchRequest(input, init as Record<string, unknown> | undefined, engine.config.maxReplayBytes);
       request.signal?.throwIfAborted();
     } catch (error) {
       return Promise.reject(error);
     }
+    // A Request input's body is read ahead first (see `requestInputBody`); the rest start at once.
+    if (request.pendingBody === undefined) return send(request);
+    return request.pendingBody.then((body) => {
+      request.body = body;
+      return send(request);
+    });
+  }
+
+  function send(request: FetchRequest): Promise<Response> {
     const body = request.body;
+    const hooks = beforeRetryHooks(engine.config.beforeRetry, request.options?.beforeRetry);
     const response = engine.run(
       {
         url: request.url,
-        method: request.method,
+        // The policy and the gate compare methods upper-case; the wire gets `request.method`.
+        method: request.method.toUpperCase(),
         idempotencyKey: request.headers?.has('idempotency-key') ?? false,
         replayable: body instanceof FixedBody ? alwaysReplayable : () => body.replayable,
         signal: request.signal,
         options: request.options,
+        optionsName: 'init.sluice',
+        beforeRetry: hooks && fetchRetryPreparation(request, hooks),
       },
       fetchTransport(request, (request.rest as { dispatcher?: Dispatcher }).dispatcher ?? dispatcher),
     );
-    // Only a stream body holds anything to release (a source never read); others skip the chain.
-    return body.streaming ? response.finally(() => body.dispose()) : response;
+    // Only a stream body holds anything to release (the caller's stream); others skip the chain.
+    if (!body.streaming) return response;
+    return response.then(
+      (value) => {
+        body.dispose();
+        return value;
+      },
+      (error: unknown) => {
+        body.dispose(error);
+        throw error;
+      },
+    );
   }
 
   const client: SluiceClient = {

@@ -12,7 +12,8 @@ export type SluiceErrorCode =
   | 'SLUICE_RETRY_BUDGET_EXHAUSTED'
   | 'SLUICE_TIMEOUT'
   | 'SLUICE_CLIENT_CLOSED'
-  | 'SLUICE_INVALID_OPTION';
+  | 'SLUICE_INVALID_OPTION'
+  | 'SLUICE_BODY_TOO_LARGE';
 
 /** Where the refused request was going; attached to every error so logs explain themselves. */
 export interface RequestFacts {
@@ -40,10 +41,27 @@ export class SluiceError extends Error {
   }
 }
 
+export interface QueueFullErrorOptions extends SluiceErrorOptions {
+  /** Requests waiting when this one was refused or dropped. @default maxQueue */
+  queued?: number | undefined;
+  /** This request was waiting and was dropped for a newcomer (`overflow: 'drop-oldest'`, or a higher priority). */
+  evicted?: boolean | undefined;
+}
+
 /** The key's queue was at `maxQueue` and the overflow policy refused the newcomer (or dropped it). */
 export class QueueFullError extends SluiceError {
-  constructor(readonly maxQueue: number, options: SluiceErrorOptions = {}) {
-    super('SLUICE_QUEUE_FULL', `Queue full (${maxQueue}/${maxQueue} waiting)${where(options)}`, options);
+  /** Requests waiting when this one was refused or dropped. */
+  readonly queued: number;
+  /** True when this request had been waiting and was dropped to make room for another. */
+  readonly evicted: boolean;
+
+  constructor(readonly maxQueue: number, options: QueueFullErrorOptions = {}) {
+    const queued = options.queued ?? maxQueue;
+    const evicted = options.evicted ?? false;
+    const what = evicted ? 'Dropped from a full queue' : 'Queue full';
+    super('SLUICE_QUEUE_FULL', `${what} (${queued} waiting, limits.maxQueue ${maxQueue})${where(options)}`, options);
+    this.queued = queued;
+    this.evicted = evicted;
   }
 }
 
@@ -96,6 +114,17 @@ export class InvalidOptionError extends SluiceError {
   }
 }
 
+/** A response body was larger than the reader allowed (`maxBodyBytes`); its connection was dropped. */
+export class BodyTooLargeError extends SluiceError {
+  constructor(readonly maxBodyBytes: number, options: SluiceErrorOptions = {}) {
+    super(
+      'SLUICE_BODY_TOO_LARGE',
+      `Response body larger than maxBodyBytes (${maxBodyBytes} bytes); read it yourself with \`body: false\` or a reader${where(options)}`,
+      options,
+    );
+  }
+}
+
 function where({ method, origin }: RequestFacts): string {
   if (method === undefined && origin === undefined) return '';
   return ` (${[method, origin].filter(Boolean).join(' ')})`;
@@ -105,6 +134,9 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return `\`${JSON.stringify(value)}\` (string)`;
   if (typeof value === 'function') return 'a function';
   if (value === null) return '`null`';
+  // JSON has no Infinity or NaN (it would print `null`), and no bigint (it would throw).
+  if (typeof value === 'number' || typeof value === 'bigint') return `\`${String(value)}\` (${typeof value})`;
+  if (value === undefined) return '`undefined`';
   try {
     return `\`${JSON.stringify(value) ?? String(value)}\` (${typeof value})`;
   } catch {
@@ -126,3 +158,6 @@ export const isLoadShedError = (e: unknown): e is LoadShedError => hasCode(e, 'S
 export const isRetryBudgetExhaustedError = (e: unknown): e is RetryBudgetExhaustedError =>
   hasCode(e, 'SLUICE_RETRY_BUDGET_EXHAUSTED');
 export const isTimeoutError = (e: unknown): e is TimeoutError => hasCode(e, 'SLUICE_TIMEOUT');
+export const isClientClosedError = (e: unknown): e is ClientClosedError => hasCode(e, 'SLUICE_CLIENT_CLOSED');
+export const isInvalidOptionError = (e: unknown): e is InvalidOptionError => hasCode(e, 'SLUICE_INVALID_OPTION');
+export const isBodyTooLargeError = (e: unknown): e is BodyTooLargeError => hasCode(e, 'SLUICE_BODY_TOO_LARGE');

@@ -1,5 +1,8 @@
 // The public API of sluice, listed by name: what is here is supported, what is not is internal.
 
+// First: on a Node too old for undici this throws a clear error before undici is loaded.
+import './node-support.js';
+
 export { createClient, fetch } from './client.js';
 export type { SluiceClient, SluiceRequestInit } from './client.js';
 export type { ReadyOptions } from './engine/engine.js';
@@ -12,6 +15,7 @@ export type { OverflowPolicy } from './gate/waiter-queue.js';
 export { createRetryPolicy, retryDefaults, serverDelayOf } from './retry/policy.js';
 export type {
   AttemptOutcome,
+  ImmediateRetryPolicy,
   RetryContext,
   RetryDecision,
   RetryOptions,
@@ -21,12 +25,12 @@ export type {
 export { backoffDelay, decorrelatedJitter, equalJitter, exponentialDelay, fullJitter } from './retry/backoff.js';
 export type { BackoffOptions, Jitter } from './retry/backoff.js';
 export { parseRetryAfter, parseRetryAfterMs, serverRetryDelay } from './retry/retry-after.js';
+export type { BeforeRetryContext, BeforeRetryHook } from './retry/before-retry.js';
 
 export { mapRequests } from './bulk/map-requests.js';
 export type { MapClient, MapMethod, MapRun } from './bulk/map-requests.js';
 export type { MapOptions } from './bulk/map-options.js';
 export type { MapProgress, MapResult, RequestSpec, ToRequest } from './bulk/map-result.js';
-export { BodyTooLargeError } from './bulk/body-mode.js';
 export type { BodyItem, BodyMode, BodyReader } from './bulk/body-mode.js';
 
 export { parseRateLimitHeaders } from './ratelimit/parse.js';
@@ -34,8 +38,12 @@ export type { RateLimitDialect, RateLimitObservation } from './ratelimit/types.j
 export type { HeaderReader } from './headers.js';
 
 export {
+  BodyTooLargeError,
   ClientClosedError,
   InvalidOptionError,
+  isBodyTooLargeError,
+  isClientClosedError,
+  isInvalidOptionError,
   isLoadShedError,
   isQueueFullError,
   isQueueTimeoutError,
@@ -51,4 +59,4 @@ export {
   SluiceError,
   TimeoutError,
 } from './errors.js';
-export type { SluiceErrorCode } from './errors.js';
+export type { QueueFullErrorOptions, SluiceErrorCode } from './errors.js';

@@ -10,6 +10,12 @@ export function expectNumber(name: string, value: unknown, min = 0, max = Infini
   return value;
 }
 
+/** Any number but ±Infinity and NaN (a priority, say, which is compared and must stay ordered). */
+export function expectFiniteNumber(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidOptionError(name, 'a finite number', value);
+  return value;
+}
+
 /** An integer in [min, max]; `Infinity` allowed only when `max` is Infinity. */
 export function expectInteger(name: string, value: unknown, min = 0, max = Infinity): number {
   const ok =

@@ -2,8 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
 import { createClient, type SluiceClient } from '../src/client.js';
 import { ClientClosedError, InvalidOptionError } from '../src/errors.js';
+import type { RetryPolicy } from '../src/retry/policy.js';
 import { sequence, type SequenceEntry } from '../mocks/sequence.js';
 import { startLoopbackServer, type LoopbackServer } from '../mocks/loopback.js';
+import { startHeldServer } from './helpers/held-server.js';
+import { waitUntil } from './helpers/wait-until.js';
 
 // Server times in these tests use retry-after-ms so real sockets need not wait whole seconds;
 // the delays themselves are pinned by the policy and attempt-loop unit tests.
@@ -182,7 +185,7 @@ describe('options', () => {
 
   it('lets a request override retry and timeout', async () => {
     const { client, url, script } = await serve([{ status: 503, headers: fast }, { status: 200 }]);
-    expect((await client.fetch(url, { retry: false })).status).toBe(503);
+    expect((await client.fetch(url, { sluice: { retry: false } })).status).toBe(503);
     expect(script.counters.received).toBe(1);
   });
 
@@ -197,11 +200,67 @@ describe('options', () => {
     expect(() => createClient(options as never)).toThrow(message);
   });
 
-  it('names init.retry when a per-request option is bad', async () => {
+  it("accepts fetch's own priority and orders the queue by it: 'high', then the default, then 'low'", async () => {
+    const held = await startHeldServer();
+    const client = createClient({ limits: { concurrency: 1 }, rate: false });
+    open.push({ client, server: held.server });
+    const first = client.fetch(`${held.origin}/first`);
+    await held.until(() => held.held === 1);
+    const queued = [
+      client.fetch(`${held.origin}/low`, { priority: 'low' }),
+      client.fetch(`${held.origin}/plain`),
+      client.fetch(`${held.origin}/high`, { priority: 'high' }),
+    ];
+    await waitUntil(() => client.stats(held.origin)?.queued === 3, 'three requests queued');
+    held.releaseAll();
+    for (const response of await Promise.all([first, ...queued])) expect(response.status).toBe(200);
+    expect(held.log).toEqual(['/first', '/high', '/plain', '/low']);
+  });
+
+  it.each([Infinity, -Infinity, Number.NaN])('refuses init.sluice.priority %s before it reaches the queue', async (priority) => {
     const client = createClient();
     open.push({ client });
-    await expect(client.fetch('http://127.0.0.1:1/', { retry: { maxRetries: -1 } })).rejects.toThrow(
-      'Expected `init.retry.maxRetries` to be an integer',
+    await expect(client.fetch('http://127.0.0.1:1/', { sluice: { priority } })).rejects.toThrow(
+      `Expected \`init.sluice.priority\` to be a finite number, got \`${priority}\` (number)`,
+    );
+  });
+
+  it('merges a per-request retry over the client\'s, field by field', async () => {
+    // The client retries 418 (not a default status); the request only lowers maxRetries.
+    const { client, url, script } = await serve([{ status: 418, headers: fast }], {
+      retry: { statusCodes: [418], maxRetries: 5, backoff: { base: 1 } },
+    });
+    expect((await client.fetch(url, { sluice: { retry: { maxRetries: 1 } } })).status).toBe(418);
+    expect(script.counters.received).toBe(2);
+  });
+
+  it("keeps the client's maxRetryAfter under a per-request retry that does not name it", async () => {
+    const { client, url, script } = await serve([{ status: 503, headers: { 'retry-after': '1' } }, { status: 200 }], {
+      retry: { maxRetryAfter: 10 },
+    });
+    // The server asks for 1 s, past the client's 10 ms cap: returned at once, not slept through.
+    expect((await client.fetch(url, { sluice: { retry: { maxRetries: 2 } } })).status).toBe(503);
+    expect(script.counters.received).toBe(1);
+  });
+
+  it('lets a per-request retry: false or policy replace the setting whole', async () => {
+    const { client, url, script } = await serve([{ status: 418, headers: fast }, { status: 418, headers: fast }, { status: 200 }], {
+      retry: { statusCodes: [418], backoff: { base: 1 } },
+    });
+    expect((await client.fetch(url, { sluice: { retry: false } })).status).toBe(418);
+    const untilOk: RetryPolicy = {
+      decide: ({ outcome }) =>
+        outcome.type === 'response' && outcome.status === 200 ? { retry: false, reason: 'success' } : { retry: true, delay: 0, source: 'backoff' },
+    };
+    expect((await client.fetch(url, { sluice: { retry: untilOk } })).status).toBe(200);
+    expect(script.counters.received).toBe(3);
+  });
+
+  it('names init.sluice.retry when a per-request option is bad', async () => {
+    const client = createClient();
+    open.push({ client });
+    await expect(client.fetch('http://127.0.0.1:1/', { sluice: { retry: { maxRetries: -1 } } })).rejects.toThrow(
+      'Expected `init.sluice.retry.maxRetries` to be an integer',
     );
   });
 });

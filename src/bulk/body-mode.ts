@@ -1,6 +1,11 @@
 // How the bulk runner reads each response body before settling the item, so a result in the
 // buffer holds bytes rather than a socket: text, JSON, bytes, not at all, or a custom reader.
 
+import { BodyTooLargeError } from '../errors.js';
+
+// A `SluiceError` like every refusal of sluice's own: defined with the others, re-exported here.
+export { BodyTooLargeError };
+
 /** The item a body belongs to, for a reader that names files after it (say). */
 export interface BodyItem {
   /** The source item (typed `unknown` here; the reader knows what its source yields). */
@@ -19,14 +24,6 @@ export const bodyModes = ['text', 'json', 'bytes'] as const;
 
 /** Shared: a decoder per body costs more than decoding a small one. */
 const utf8 = new TextDecoder();
-
-/** The body was larger than `maxBodyBytes`; the connection was dropped rather than read on. */
-export class BodyTooLargeError extends Error {
-  constructor(readonly maxBodyBytes: number) {
-    super(`Response body larger than maxBodyBytes (${maxBodyBytes} bytes); read it yourself with \`body: false\` or a reader`);
-    this.name = 'BodyTooLargeError';
-  }
-}
 
 /**
  * Reads `response`'s body as `mode` asks, refusing more than `maxBytes` so one huge answer cannot

@@ -21,7 +21,7 @@ export function prepareRequest(spec: RequestSpec): PreparedRequest {
   } catch (cause) {
     throw new TypeError(`Invalid URL: ${JSON.stringify(typeof input === 'string' ? input : (input as Request).url)}`, { cause });
   }
-  return { input, init, url, target: typeof init.key === 'string' ? init.key : url };
+  return { input, init, url, target: typeof init.sluice?.key === 'string' ? init.sluice.key : url };
 }
 
 function splitSpec(spec: RequestSpec): { input: string | URL | Request; init: SluiceRequestInit } {

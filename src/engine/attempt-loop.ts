@@ -33,6 +33,14 @@ export interface RetryEvent {
   outcome: AttemptOutcome;
 }
 
+/** What the adapter's `beforeRetry` is told, after the wait and before the next attempt. */
+export interface RetryPreparation<R> extends RetryEvent {
+  /** The failed attempt's value (the fetch facade's `Response`), its body already being released. */
+  value: R | undefined;
+  /** The request's signal (the caller's, or its total deadline); a never-aborting one when there is none. */
+  signal: AbortSignal;
+}
+
 /** What the gate is told about a request asking to send an attempt. */
 export interface AdmissionRequest extends RequestFacts {
   /** Aborts the wait; the request's signal (the caller's, or its total deadline). */
@@ -65,7 +73,7 @@ export interface Admission {
 }
 
 /** Everything the loop needs to know about one logical request, independent of the adapter. */
-export interface AttemptPlan extends RequestFacts {
+export interface AttemptPlan<R = unknown> extends RequestFacts {
   method: string;
   /** An `Idempotency-Key` header is present. */
   idempotencyKey: boolean;
@@ -88,6 +96,11 @@ export interface AttemptPlan extends RequestFacts {
   maxWait?: number | undefined;
   /** Where the request's route is read from, only when a response names a rate-limit bucket. */
   route?: { readonly method: string; readonly url: URL } | undefined;
+  /**
+   * Runs after a retry's wait, before the next attempt is admitted (the adapter runs the caller's
+   * hook here and applies what it changed). A rejection fails the request with its reason.
+   */
+  beforeRetry?: ((preparation: RetryPreparation<R>) => void | Promise<void>) | undefined;
 }
 
 /** A retry was decided; thrown inside p-retry so it runs the wait and the next attempt. */
@@ -104,7 +117,7 @@ class RetryRequested<R> extends Error {
  * Runs attempts until one is final and returns its value (the response), or throws the final
  * error: the transport's error, the caller's abort reason, or a `TimeoutError`.
  */
-export function runAttempts<R>(plan: AttemptPlan, send: SendAttempt<R>): Promise<R> {
+export function runAttempts<R>(plan: AttemptPlan<R>, send: SendAttempt<R>): Promise<R> {
   return new AttemptLoop(plan, send).start();
 }
 
@@ -127,13 +140,13 @@ class AttemptLoop<R> implements AdmissionRequest {
   readonly deadline: number;
   /** The caller's signal, or with a total timeout one that also aborts at the deadline; none when nothing can abort. */
   readonly signal: AbortSignal | undefined;
-  readonly #plan: AttemptPlan;
+  readonly #plan: AttemptPlan<R>;
   readonly #send: SendAttempt<R>;
   readonly #total: Deadline | undefined;
   #retries = 0;
   #previousDelay = 0;
 
-  constructor(plan: AttemptPlan, send: SendAttempt<R>) {
+  constructor(plan: AttemptPlan<R>, send: SendAttempt<R>) {
     this.method = plan.method;
     this.origin = plan.origin;
     this.priority = plan.priority ?? 0;
@@ -199,7 +212,10 @@ class AttemptLoop<R> implements AdmissionRequest {
         if (result !== undefined) signalOf = classifyAttempt(result.outcome, this.#plan.now());
         if (ticket !== undefined) feedback = ticket.release(signalOf);
       }
-      const value = this.#verdict(result, signalOf!, feedback);
+      // A custom policy may decide asynchronously; the default decides at once, so the healthy
+      // path awaits nothing more. The gate's slot was released above: a slow decision holds none.
+      const decision = this.#decide(result, signalOf!, feedback);
+      const value = this.#verdict(result, isPromiseLike(decision) ? await decision : decision, feedback);
       // As p-retry does after a successful attempt: an abort that came meanwhile wins.
       if (first) this.signal?.throwIfAborted();
       return value;
@@ -245,26 +261,41 @@ class AttemptLoop<R> implements AdmissionRequest {
     this.#retries++;
     this.#previousDelay = decision.delay;
     await sleep(decision.delay, this.signal);
+    // The caller's hook (refresh a token, re-sign the request) runs after the wait, so what it
+    // prepares is fresh when the attempt goes out. p-retry only checks the signal once
+    // shouldRetry returns, so an abort is raced here: it must not wait for a slow hook.
+    const hook = this.#plan.beforeRetry;
+    if (hook !== undefined) {
+      const signal = this.signal ?? new AbortController().signal;
+      await untilAborted(
+        hook({ attempt: this.#retries + 1, delay: decision.delay, source: decision.source, outcome: result.outcome, value: result.value, signal }),
+        signal,
+      );
+    }
     return true;
   }
 
-  /** The policy's verdict on an attempt: its value when final, else a throw p-retry reads. */
-  #verdict(result: AttemptResult<R>, signal: AttemptSignal, feedback: AttemptFeedback): R {
+  /** What the policy decides about an attempt; a custom policy may answer with a promise. */
+  #decide(result: AttemptResult<R>, signal: AttemptSignal, feedback: AttemptFeedback): RetryDecision | PromiseLike<RetryDecision> {
     const plan = this.#plan;
-    const decision: RetryDecision = plan.policy
-      ? plan.policy.decide({
-          retries: this.#retries,
-          method: this.method,
-          idempotencyKey: plan.idempotencyKey,
-          replayable: plan.replayable(),
-          outcome: result.outcome,
-          signal,
-          windowHeld: feedback.windowHeld,
-          remainingMs: this.deadline - plan.now(),
-          previousDelay: this.#previousDelay,
-          now: plan.now(),
-        })
-      : { retry: false, reason: 'success' };
+    if (!plan.policy) return stop;
+    return plan.policy.decide({
+      retries: this.#retries,
+      method: this.method,
+      idempotencyKey: plan.idempotencyKey,
+      replayable: plan.replayable(),
+      outcome: result.outcome,
+      signal,
+      windowHeld: feedback.windowHeld,
+      remainingMs: this.deadline - plan.now(),
+      previousDelay: this.#previousDelay,
+      now: plan.now(),
+    });
+  }
+
+  /** Acts on the policy's decision: the attempt's value when final, else a throw p-retry reads. */
+  #verdict(result: AttemptResult<R>, decision: RetryDecision, feedback: AttemptFeedback): R {
+    const plan = this.#plan;
     if (decision.retry) {
       if (plan.admission?.tryRetry(feedback) ?? true) throw new RetryRequested(result, decision);
       // Out of budget: a response is still the caller's answer; an error says why it stopped.
@@ -279,6 +310,24 @@ class AttemptLoop<R> implements AdmissionRequest {
   #facts(): RequestFacts {
     return { method: this.method, origin: this.origin };
   }
+}
+
+/** The decision when retries are off: one shared object, since nothing reads it but `#verdict`. */
+const stop: RetryDecision = Object.freeze({ retry: false, reason: 'success' });
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === 'function';
+}
+
+/** Settles as `work` does, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted(work: void | Promise<void>, signal: AbortSignal): Promise<void> {
+  if (!isPromiseLike(work)) return signal.aborted ? Promise.reject(signal.reason) : Promise.resolve();
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function toError(error: unknown): Error {

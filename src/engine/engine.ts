@@ -16,10 +16,10 @@ import { createBudget } from '../retry/budget.js';
 import { emptyCounters, type KeyState } from '../state/key-state.js';
 import { createMemoryStore } from '../state/memory-store.js';
 import type { StateStore } from '../state/store.js';
-import { type RetryEvent, runAttempts, type SendAttempt } from './attempt-loop.js';
+import { type AttemptPlan, type RetryEvent, runAttempts, type SendAttempt } from './attempt-loop.js';
 
 /** One logical request, as an adapter describes it to the engine. */
-export interface EngineRequest {
+export interface EngineRequest<R = unknown> {
   /** Read only when a custom `key` function or a bucket route needs the URL (or `origin` is absent). */
   url: URL;
   /** `url.origin`, when the adapter knows it without building the URL. */
@@ -30,15 +30,17 @@ export interface EngineRequest {
   /** Whether the body could be sent again now. */
   replayable(): boolean;
   signal?: AbortSignal | undefined;
-  /** Per-request overrides (`init.retry`, `init.timeout`, `init.priority`, `init.key`). */
+  /** Per-request overrides (`init.sluice`, `opts.sluice`: `retry`, `timeout`, `priority`, `key`). */
   options?: RequestOptions | undefined;
-  /** Where the caller wrote `options`, for error messages. @default 'init' */
+  /** Where the caller wrote `options`, for error messages. @default 'init.sluice' */
   optionsName?: string | undefined;
+  /** The adapter's preparation of a retry (it runs the caller's `beforeRetry` hooks); absent without hooks. */
+  beforeRetry?: AttemptPlan<R>['beforeRetry'];
 }
 
 export interface Engine {
   readonly config: NormalizedClientOptions;
-  run<R>(request: EngineRequest, send: SendAttempt<R>): Promise<R>;
+  run<R>(request: EngineRequest<R>, send: SendAttempt<R>): Promise<R>;
   /** Resolves when a request to `key` (an origin, URL or gate key) would be admitted without queueing; without a key, when every key would. */
   ready(key?: string | URL, options?: ReadyOptions): Promise<void>;
   stats(key: string | URL): GateStats | undefined;
@@ -59,7 +61,7 @@ export function createEngine(options: ClientOptions = {}): Engine {
 
   // The default key is the origin, which the request already computed (URL's getter builds a new string each time).
   const defaultKey = options.key === undefined;
-  const keyOfRequest = (request: EngineRequest, origin: string): string => (defaultKey ? origin : config.key(request.url));
+  const keyOfRequest = (request: { readonly url: URL }, origin: string): string => (defaultKey ? origin : config.key(request.url));
   const keyOf = (key: string | URL): string => (key instanceof URL ? config.key(key) : keyFromString(key, config));
   // One retry reporter per gate rather than a closure per request; dropped with the gate.
   const retryReporters = new WeakMap<Gate, (event: RetryEvent) => void>();
@@ -85,7 +87,7 @@ export function createEngine(options: ClientOptions = {}): Engine {
     get closed() {
       return closed;
     },
-    run<R>(request: EngineRequest, send: SendAttempt<R>): Promise<R> {
+    run<R>(request: EngineRequest<R>, send: SendAttempt<R>): Promise<R> {
       // Every refusal is a rejection, as from an async function; there are no closures or
       // spreads here because this runs once per request on the healthy path.
       try {
@@ -123,6 +125,7 @@ export function createEngine(options: ClientOptions = {}): Engine {
             priority,
             maxWait,
             onRetry: retryReporter(gate),
+            beforeRetry: request.beforeRetry,
           },
           send,
         );

@@ -1,8 +1,10 @@
 // Turns fetch's (input, init) into plain parts sluice can send many times: URL, method,
 // headers, a replayable body and the caller's signal — whatever realm the Request came from.
 
-import type { RequestOptions } from '../client-options.js';
-import { createRequestBody, type RequestBody } from '../engine/request-body.js';
+import { readRequestOptions, type RequestOptions } from '../client-options.js';
+import { noBody, type RequestBody } from '../engine/request-body.js';
+import { initBody, requestInputBody } from './fetch-body.js';
+import { normalizeMethod } from './fetch-method.js';
 
 /** The subset of a Request that fetch reads; a Request from any copy of undici satisfies it. */
 interface RequestLike {
@@ -10,6 +12,7 @@ interface RequestLike {
   method: string;
   headers: Iterable<[string, string]>;
   body: ReadableStream<Uint8Array> | null;
+  bodyUsed?: boolean;
   signal?: AbortSignal;
   redirect?: string;
   integrity?: string;
@@ -23,22 +26,39 @@ interface RequestLike {
 
 export interface FetchRequest {
   url: URL;
+  /** The method as it is sent: normalised the way fetch does it (only DELETE GET HEAD OPTIONS POST PUT). */
   method: string;
-  /** Absent when neither `init` nor the Request gave any (fetch then sends none of its own). */
+  /** Absent when neither `init` nor the Request gave any; else with Node's `User-Agent` unless one was set. */
   headers: Headers | undefined;
+  /** The body; a Request input's body may still be being read (`pendingBody`). */
   body: RequestBody;
+  /** A Request input's body being read ahead; `body` is set when it resolves. */
+  pendingBody: Promise<RequestBody> | undefined;
   signal: AbortSignal | undefined;
-  /** The remaining init members (redirect, keepalive, …), passed through untouched. */
+  /** The remaining init members (redirect, keepalive, priority, …), passed through untouched. */
   rest: Record<string, unknown>;
-  /** sluice's own init members (`retry`, `timeout`, `priority`, `key`); absent when none is set. */
+  /** sluice's own options (`init.sluice`, and a priority from fetch's own); absent when none is set. */
   options: RequestOptions | undefined;
 }
 
 const copiedFromRequest = ['redirect', 'integrity', 'keepalive', 'referrer', 'referrerPolicy', 'mode', 'credentials', 'cache'] as const;
 
 /**
- * Reads `input` and `init` the way fetch does (init wins), and takes sluice's own members out of
- * `init`. A bad URL throws the same `TypeError` fetch throws, before anything is queued.
+ * The `User-Agent` Node's own fetch sends when the caller sets none. The npm undici's fetch would
+ * send `undici`; a server that tells clients apart by it must see the same as without sluice.
+ */
+export const nodeUserAgent = 'node';
+
+/** The headers of a request that set none: Node's fetch's `User-Agent` alone. Shared and frozen. */
+export const userAgentOnly: readonly (readonly [string, string])[] = Object.freeze([Object.freeze(['user-agent', nodeUserAgent] as const)]);
+
+/** fetch's `priority` hint as a gate priority: ahead of or behind the default 0, never shed before it is needed. */
+const fetchPriorities: Readonly<Record<string, number>> = { high: 1, low: -1 };
+
+/**
+ * Reads `input` and `init` the way fetch does (init wins) and takes sluice's own `init.sluice`
+ * out. What fetch would refuse — a bad URL or method, a body on GET, a locked stream — throws the
+ * `TypeError` fetch throws, before anything is queued.
  */
 export function toFetchRequest(input: unknown, init: Record<string, unknown> | undefined, maxReplayBytes: number): FetchRequest {
   const request = isRequestLike(input) ? input : undefined;
@@ -48,27 +68,57 @@ export function toFetchRequest(input: unknown, init: Record<string, unknown> | u
   } catch (cause) {
     throw new TypeError(`Failed to parse URL from ${request ? request.url : String(input)}`, { cause });
   }
-  let body, method, headers, signal, retry, timeout, priority, key;
+  let body, method, headers, signal, sluice;
   let rest: Record<string, unknown> = {};
   // `fetch(url)` (no init) is the common case: nothing to take apart.
-  if (init !== undefined) ({ retry, timeout, priority, key, body, method, headers, signal, ...rest } = init);
+  if (init !== undefined) ({ sluice, body, method, headers, signal, ...rest } = init);
   if (request) {
     for (const name of copiedFromRequest) {
       if (request[name] !== undefined && rest[name] === undefined) rest[name] = request[name];
     }
   }
-  headers ??= request?.headers;
+  // As fetch reads them: `undefined` means "not given", while `null` is a value (a method named "null").
+  const sentMethod = method !== undefined ? normalizeMethod(String(method)) : (request?.method ?? 'GET');
+  if (headers === undefined) headers = request?.headers;
+
+  let requestBody: RequestBody = noBody;
+  let pendingBody: Promise<RequestBody> | undefined;
+  const bodyGiven = body !== undefined && body !== null;
+  if (bodyGiven || (body === undefined && request?.body)) {
+    if (sentMethod === 'GET' || sentMethod === 'HEAD') throw new TypeError('Request with GET/HEAD method cannot have body.');
+  }
+  if (bodyGiven) {
+    if (isStreamBody(body) && rest.duplex === undefined) {
+      throw new TypeError('RequestInit: duplex option is required when sending a body.');
+    }
+    requestBody = initBody(body, maxReplayBytes);
+  } else if (body === undefined && request?.body) {
+    if (request.bodyUsed || request.body.locked) {
+      throw new TypeError('Cannot construct a Request with a Request object that has already been used.');
+    }
+    pendingBody = requestInputBody(request.body, maxReplayBytes);
+  }
+
+  let options = init === undefined ? undefined : readRequestOptions(sluice, 'init.sluice');
+  const hinted = typeof rest.priority === 'string' ? fetchPriorities[rest.priority] : undefined;
+  if (hinted !== undefined && options?.priority === undefined) options = { ...options, priority: hinted };
+
+  let sentHeaders: Headers | undefined;
+  // `null` is refused as fetch refuses it (by the Headers constructor's TypeError).
+  if (headers !== undefined) {
+    sentHeaders = new Headers(headers as ConstructorParameters<typeof Headers>[0]);
+    if (!sentHeaders.has('user-agent')) sentHeaders.set('user-agent', nodeUserAgent);
+  }
+
   return {
     url,
-    method: method === undefined && request === undefined ? 'GET' : String(method ?? request?.method ?? 'GET').toUpperCase(),
-    headers: headers === undefined || headers === null ? undefined : new Headers(headers as ConstructorParameters<typeof Headers>[0]),
-    body: createRequestBody(body !== undefined ? body : (request?.body ?? null), maxReplayBytes),
+    method: sentMethod,
+    headers: sentHeaders,
+    body: requestBody,
+    pendingBody,
     signal: (signal as AbortSignal | null | undefined) ?? request?.signal ?? undefined,
     rest,
-    options:
-      retry === undefined && timeout === undefined && priority === undefined && key === undefined
-        ? undefined
-        : ({ retry, timeout, priority, key } as RequestOptions),
+    options,
   };
 }
 
@@ -79,5 +129,13 @@ function isRequestLike(input: unknown): input is RequestLike {
     !(input instanceof URL) &&
     typeof (input as RequestLike).url === 'string' &&
     typeof (input as RequestLike).method === 'string'
+  );
+}
+
+/** A body fetch streams (and so needs `duplex: 'half'` for). */
+function isStreamBody(body: unknown): boolean {
+  return (
+    typeof (body as ReadableStream | null)?.getReader === 'function' ||
+    typeof (body as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function'
   );
 }

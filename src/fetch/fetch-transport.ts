@@ -7,15 +7,15 @@ import type { AttemptOutcome } from '../retry/policy.js';
 import { neverAborted } from '../engine/sleep.js';
 import { wasSent } from '../engine/transport-error.js';
 import { discardBody } from './discard-body.js';
-import type { FetchRequest } from './fetch-request.js';
+import { userAgentOnly, type FetchRequest } from './fetch-request.js';
 
 export function fetchTransport(request: FetchRequest, dispatcher: Dispatcher): SendAttempt<Response> {
-  // One init for every attempt: fetch reads it synchronously, and only the body, the signal and
-  // (for a stream) duplex change between attempts.
+  // One init for every attempt: fetch reads it synchronously, and only the body, the signal,
+  // (for a stream) duplex, and what a beforeRetry hook changed (URL, headers) differ between attempts.
   const init: Record<string, unknown> = { ...request.rest, method: request.method, dispatcher };
-  if (request.headers !== undefined) init.headers = request.headers;
   const callerDuplex = init.duplex;
   return (signal) => {
+    init.headers = request.headers ?? userAgentOnly;
     const body = request.body.next();
     init.body = body;
     // Nothing can abort this attempt: fetch is spared a signal to follow.

@@ -310,13 +310,14 @@ export class Gate {
           reject(new LoadShedError(request.priority, this.parts.queue.size, this.parts.queue.maxQueue, request));
         } else {
           counters.rejected++;
-          reject(new QueueFullError(this.parts.queue.maxQueue, request));
+          reject(new QueueFullError(this.parts.queue.maxQueue, { method: request.method, origin: request.origin, queued: this.parts.queue.size }));
         }
         return;
       }
       if (pushed.evicted) {
         counters.rejected++;
-        this.#fail(pushed.evicted, new QueueFullError(this.parts.queue.maxQueue, pushed.evicted.request));
+        const { method, origin } = pushed.evicted.request;
+        this.#fail(pushed.evicted, new QueueFullError(this.parts.queue.maxQueue, { method, origin, queued: this.parts.queue.size, evicted: true }));
       }
       waiter.handle = pushed.handle;
       this.#watch(waiter);

@@ -58,8 +58,16 @@ export type RetryDecision =
   | { retry: false; reason: StopReason; /** When the server asked for a time past the caps. */ retryAt?: number }
   | { retry: true; delay: number; source: 'server' | 'backoff' };
 
-/** Pluggable: given an attempt and its outcome, stop or wait `delay` ms and try again. */
+/**
+ * Pluggable: given an attempt and its outcome, stop or wait `delay` ms and try again. The answer
+ * may be a promise (ask a quota service, say): the request waits for it, holding no gate slot.
+ */
 export interface RetryPolicy {
+  decide(context: RetryContext): RetryDecision | Promise<RetryDecision>;
+}
+
+/** A policy that always decides at once, as the default one does (so a wrapper can call it inline). */
+export interface ImmediateRetryPolicy extends RetryPolicy {
   decide(context: RetryContext): RetryDecision;
 }
 
@@ -168,12 +176,12 @@ export function serverDelayOf(headers: HeaderReader, now: number): number | unde
 }
 
 /** The default policy: retried statuses and errors split by phase, server time wins, caps return. */
-export function createRetryPolicy(options: RetryOptions = {}): RetryPolicy {
+export function createRetryPolicy(options: RetryOptions = {}): ImmediateRetryPolicy {
   return retryPolicyFrom(normalizeRetryOptions(options));
 }
 
 /** The default policy over options already normalised (the client validates once, up front). */
-export function retryPolicyFrom(config: NormalizedRetryOptions): RetryPolicy {
+export function retryPolicyFrom(config: NormalizedRetryOptions): ImmediateRetryPolicy {
   return { decide: (context) => decide(config, context) };
 }
 

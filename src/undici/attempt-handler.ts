@@ -79,6 +79,11 @@ export class AttemptHandler implements Dispatcher.DispatchHandler, AttemptResult
     return this.#outcome!;
   }
 
+  /** The response's status line and headers as undici gave them, once it started. */
+  get responseHead(): { readonly status: number; readonly headers: IncomingHttpHeaders; readonly statusMessage: string | undefined } | undefined {
+    return this.#response;
+  }
+
   /** The attempt itself is what the engine returns when it is final. */
   get value(): AttemptHandler {
     return this;

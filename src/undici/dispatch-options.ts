@@ -1,9 +1,7 @@
 // Per-request sluice options on undici's dispatch options (`opts.sluice`), the way undici's retry
 // interceptor reads `opts.retryOptions`: typed on `Dispatcher.DispatchOptions`, checked eagerly.
 
-import type { RequestOptions } from '../client-options.js';
-import { InvalidOptionError } from '../errors.js';
-import { expectKnownKeys, expectObject } from '../validate.js';
+import { readRequestOptions, type RequestOptions } from '../client-options.js';
 
 // A name of its own: inside undici's Dispatcher namespace `RequestOptions` is undici's type, and
 // the bundled declarations would otherwise refer to sluice's by that name.
@@ -26,18 +24,10 @@ declare module 'undici' {
   }
 }
 
-const requestOptionKeys = ['retry', 'timeout', 'priority', 'key'] as const;
-
 /**
  * Checks `opts.sluice` and returns it as the engine's per-request overrides. Shape errors are
  * thrown here; the values themselves are checked by the engine as it applies them.
  */
-export function readRequestOptions(value: unknown): SluiceDispatchOptions | undefined {
-  if (value === undefined) return undefined;
-  const options = expectObject('opts.sluice', value);
-  expectKnownKeys('opts.sluice', options, requestOptionKeys);
-  if (options.key !== undefined && typeof options.key !== 'string') {
-    throw new InvalidOptionError('opts.sluice.key', 'a string (a gate key)', options.key);
-  }
-  return options as SluiceDispatchOptions;
+export function readDispatchOptions(value: unknown): SluiceDispatchOptions | undefined {
+  return readRequestOptions(value, 'opts.sluice');
 }

@@ -22,7 +22,8 @@ export class DispatchTransport {
 
   constructor(
     private readonly dispatch: Dispatcher.Dispatch,
-    private readonly opts: Dispatcher.DispatchOptions,
+    /** Replaced between attempts when a `beforeRetry` hook changes the URL or headers. */
+    public opts: Dispatcher.DispatchOptions,
     readonly body: RequestBody,
     readonly caller: Dispatcher.DispatchHandler,
     readonly callerController: RequestController,

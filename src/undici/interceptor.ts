@@ -6,11 +6,13 @@ import type { SluiceClient } from '../client.js';
 import type { ClientOptions } from '../client-options.js';
 import { createEngine, type Engine, type EngineRequest } from '../engine/engine.js';
 import { InvalidOptionError } from '../errors.js';
-import { alwaysReplayable, createRequestBody, FixedBody } from '../engine/request-body.js';
+import { alwaysReplayable, createDispatchBody, FixedBody } from '../engine/request-body.js';
 import type { SluiceEventName, SluiceListener } from '../gate/gate-events.js';
-import { readRequestOptions, type SluiceDispatchOptions } from './dispatch-options.js';
+import { readDispatchOptions, type SluiceDispatchOptions } from './dispatch-options.js';
 import type { AttemptHandler } from './attempt-handler.js';
 import { DispatchTransport } from './dispatch-transport.js';
+import { dispatchRetryPreparation } from './dispatch-retry.js';
+import { beforeRetryHooks } from '../retry/before-retry.js';
 import { RequestController } from './request-controller.js';
 import { requestHeader } from './undici-headers.js';
 
@@ -81,15 +83,16 @@ function dispatchThroughEngine(
 
   let overrides;
   try {
-    overrides = readRequestOptions(perRequest);
+    overrides = readDispatchOptions(perRequest);
   } catch (error) {
     // What DispatcherBase does with options it refuses: the handler hears it, nothing is sent.
     handler.onResponseError?.(null as never, error as Error);
     return true;
   }
 
+  const hooks = beforeRetryHooks(engine.config.beforeRetry, overrides?.beforeRetry);
   const controller = new RequestController();
-  const body = createRequestBody(inner.body ?? null, engine.config.maxReplayBytes);
+  const body = createDispatchBody(inner.body ?? null, engine.config.maxReplayBytes);
   const transport = new DispatchTransport(dispatch, inner, body, handler, controller);
 
   try {
@@ -103,6 +106,7 @@ function dispatchThroughEngine(
           body instanceof FixedBody ? alwaysReplayable : () => body.replayable,
           controller.signal,
           overrides,
+          hooks && dispatchRetryPreparation(transport, hooks),
         ),
         transport.send,
       )
@@ -112,14 +116,14 @@ function dispatchThroughEngine(
       );
   } catch (error) {
     // The handler threw in onRequestStart, or the engine refused the options synchronously.
-    body.dispose();
+    body.dispose(error);
     fail(transport, error);
   }
   return true;
 }
 
 /** An intercepted dispatch as the engine sees it. A class, so its URL is built only if asked for. */
-class DispatchRequest implements EngineRequest {
+class DispatchRequest implements EngineRequest<AttemptHandler> {
   readonly method: string;
   readonly optionsName = 'opts.sluice';
 
@@ -130,6 +134,7 @@ class DispatchRequest implements EngineRequest {
     readonly replayable: () => boolean,
     readonly signal: AbortSignal,
     readonly options: SluiceDispatchOptions | undefined,
+    readonly beforeRetry: EngineRequest<AttemptHandler>['beforeRetry'],
   ) {
     this.method = opts.method.toUpperCase();
   }
@@ -149,7 +154,8 @@ function finish(transport: DispatchTransport, attempt: AttemptHandler | undefine
         fail(transport, transport.callerController.reason ?? new Error('sluice: attempt ended before it was forwarded'));
       }
     } finally {
-      transport.body.dispose();
+      // After a failure the caller's stream body is cancelled and unlocked rather than left locked.
+      transport.body.dispose(attempt === undefined ? (error ?? new Error('sluice: request failed')) : undefined);
     }
   } catch (thrown) {
     // A caller's handler that throws from onResponseError: surface it as undici's own

@@ -72,7 +72,7 @@ describe('ordering', () => {
   it('rejects a priority that is not a finite number', () => {
     const queue = createWaiterQueue<number>();
     expect(() => queue.push(1, Number.NaN)).toThrow(InvalidOptionError);
-    expect(() => queue.push(1, Infinity)).toThrow('Expected `priority` to be a finite number, got `null` (number)');
+    expect(() => queue.push(1, Infinity)).toThrow('Expected `priority` to be a finite number, got `Infinity` (number)');
     expect(queue.size).toBe(0);
   });
 });

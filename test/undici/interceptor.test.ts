@@ -9,6 +9,7 @@ import { startLoopbackServer } from '../../mocks/loopback.js';
 import { sequence, type SequenceEntry } from '../../mocks/sequence.js';
 import { InvalidOptionError, isQueueFullError, isTimeoutError } from '../../src/errors.js';
 import { sluice, type SluiceOptions } from '../../src/undici/index.js';
+import { closedPort } from '../helpers/refused-once.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
 // Behaviour shared with the other adapters lives in test/adapters; these are the interceptor's
@@ -148,6 +149,65 @@ describe('request bodies', () => {
     // undici accepts (async) iterables at run time; its DispatchOptions type does not list them.
     await (await request(url, { dispatcher: agent, method: 'PUT', body: chunks() as never })).body.dump();
     expect(scripted.log.map((entry) => entry.body)).toEqual(['xy', 'xy']);
+  });
+
+  it('re-sends a generator body whole on retry, never empty', async () => {
+    const { agent, url, script: scripted } = await script([{ status: 503, headers: fast }, { status: 200 }]);
+    function* chunks() {
+      yield 'gen';
+      yield Buffer.from('erator');
+    }
+    const { statusCode, body } = await request(url, { dispatcher: agent, method: 'PUT', body: chunks() as never });
+    await body.dump();
+    expect(statusCode).toBe(200);
+    expect(scripted.log.map((entry) => entry.body)).toEqual(['generator', 'generator']);
+  });
+
+  it('keeps an async iterable of strings for replay', async () => {
+    const { agent, url, script: scripted } = await script([{ status: 503, headers: fast }, { status: 200 }]);
+    async function* chunks() {
+      yield 'grüße ';
+      yield 'aus ';
+      yield 'Köln';
+    }
+    await (await request(url, { dispatcher: agent, method: 'PUT', body: chunks() as never })).body.dump();
+    expect(scripted.log.map((entry) => entry.body)).toEqual(['grüße aus Köln', 'grüße aus Köln']);
+  });
+
+  it('replays an array of chunks (re-iterable) as it is', async () => {
+    const { agent, url, script: scripted } = await script([{ status: 503, headers: fast }, { status: 200 }]);
+    await (await request(url, { dispatcher: agent, method: 'PUT', body: [Buffer.from('a'), Buffer.from('b')] as never })).body.dump();
+    expect(scripted.log.map((entry) => entry.body)).toEqual(['ab', 'ab']);
+  });
+
+  it('retries a small stream body after a refused connection and sends it whole', async () => {
+    const scripted = sequence([{ status: 200 }]);
+    const server = await startLoopbackServer(scripted.handlers);
+    open.push(server);
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    let dispatched = 0;
+    // The first attempt really connects to a closed port, so undici pulls the body's first chunk.
+    const agent = new Agent()
+      .compose((dispatch) => (opts, handler) => dispatch(++dispatched === 1 ? { ...opts, origin: dead } : opts, handler))
+      .compose(sluice({ rate: false, retry: { backoff: { base: 1 } } }));
+    open.push(agent);
+    const body = Readable.from([Buffer.from('one,'), Buffer.from('two')]);
+    const { statusCode, body: response } = await request(`${server.origin}/items`, { dispatcher: agent, method: 'POST', body });
+    await response.dump();
+    expect(statusCode).toBe(200);
+    expect(dispatched).toBe(2);
+    expect(scripted.log.map((entry) => entry.body)).toEqual(['one,two']);
+  });
+
+  it("destroys the caller's stream when a refused request is not retried", async () => {
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const agent = new Agent().compose(sluice({ retry: false }));
+    open.push(agent);
+    const body = new Readable({ read() {} });
+    body.push('never sent');
+    const error = await request(`${dead}/items`, { dispatcher: agent, method: 'POST', body }).catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe('ECONNREFUSED');
+    await waitUntil(() => body.destroyed, 'the body stream is destroyed');
   });
 
   it('does not re-send a stream body larger than the replay buffer once it started', async () => {
