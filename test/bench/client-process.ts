@@ -8,6 +8,7 @@ import type { ClientCommand, ClientConfig, ClientMessage, ClientResult, Workload
 import { percentile, sortedCopy } from './stats.js';
 
 const config = JSON.parse(process.argv[2] ?? '') as ClientConfig;
+const epochNow = () => performance.timeOrigin + performance.now();
 
 const reply = (message: ClientMessage) => {
   if (process.send) process.send(message, () => process.exit(0));
@@ -41,8 +42,6 @@ async function goSignal(): Promise<void> {
   process.send({ type: 'ready' } satisfies ClientMessage);
   await go;
 }
-
-const epochNow = () => performance.timeOrigin + performance.now();
 
 interface Tally {
   ok: number;
