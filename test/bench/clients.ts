@@ -25,6 +25,7 @@ export interface BenchClient {
 export const clientConfigurations: Record<ClientName, string> = {
   sluice:
     "createClient({ dispatcher: new Agent() }) — defaults: adaptive window (slow start from 10; on a 503 cut to what the origin held), adaptive pacing, 5 retries, full-jitter backoff 200 ms·2ⁿ ≤ 30 s, server time wins (≤ 60 s), retry budget 20 % + 10/s",
+  'sluice rate:false': 'createClient({ dispatcher: new Agent(), rate: false }) — as sluice, pacing off (the yardstick of bench:serial)',
   'sluice/undici':
     "undici.request(url, { dispatcher: new Agent().compose(sluice()) }) — sluice's undici interceptor, default options (as sluice above); compared with undici.request",
   'undici.request':
@@ -48,6 +49,8 @@ export async function createBenchClient(name: ClientName, limit?: TrueLimit): Pr
       return informedClient(limit);
     case 'sluice':
       return sluiceClient();
+    case 'sluice rate:false':
+      return sluiceClient({ rate: false });
     case 'sluice/undici': {
       const { sluice } = await loadSluiceUndici();
       const interceptor = sluice();
@@ -76,10 +79,10 @@ export async function createBenchClient(name: ClientName, limit?: TrueLimit): Pr
   }
 }
 
-async function sluiceClient(): Promise<BenchClient> {
+async function sluiceClient(options: { rate?: false } = {}): Promise<BenchClient> {
   const { createClient } = await loadSluice();
   const agent = new Agent();
-  const client = createClient({ dispatcher: agent });
+  const client = createClient({ dispatcher: agent, ...options });
   return {
     async get(url) {
       try {

@@ -7,7 +7,7 @@ import type { Row } from './rows.js';
 import type { Scenario } from './scenarios.js';
 
 /** The clients a user would pick instead of sluice; sluice's own adapters and the informed client are not peers. */
-export const isPeer = (client: ClientName) => client !== 'sluice' && client !== 'sluice/undici' && client !== 'informed';
+export const isPeer = (client: ClientName) => !client.startsWith('sluice') && client !== 'informed';
 
 /** What a scenario's walls are compared with, from the rows of the same run. */
 export interface References {

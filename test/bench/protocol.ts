@@ -57,6 +57,7 @@ export type ServerCommand = { type: 'counters' } | { type: 'stop' };
 /** The peers and sluice, by the name the table prints. */
 export const clientNames = [
   'sluice',
+  'sluice rate:false',
   'sluice/undici',
   'undici.request',
   'undici.fetch',
