@@ -27,29 +27,29 @@ export function referencesOf(scenario: string, rows: readonly Row[]): References
   return { idealMs: here[0]?.idealMs, informedMs: informed?.wallMs, fastestPeer };
 }
 
-/** Markdown lines for one group: its table, skipped scenarios, and the ideals' derivations. */
+/** Markdown lines for one group: per scenario, its ideal and a table of every client's run. */
 export function renderComparison(title: string, scenarios: readonly Scenario[], rows: readonly Row[], skipped: ReadonlyMap<string, string>): string[] {
-  const out = ['', `## ${title}`, ''];
-  for (const [name, reason] of skipped) out.push(`- ${name}: **skipped: ${reason}**`);
-  if (skipped.size) out.push('');
-  out.push(
-    '| scenario | client | wall s | ideal s | × ideal | × informed | × fastest 0-failed peer | server received | refused (% of N) | failed | how failures ended | gate (sluice) / retries (informed) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
-  );
-  const fastest: string[] = [];
+  const out = ['', `## ${title}`];
   for (const scenario of scenarios) {
-    if (skipped.has(scenario.name)) continue;
+    out.push('', `### ${scenario.name}`, '');
+    const reason = skipped.get(scenario.name);
+    if (reason) {
+      out.push(`**skipped: ${reason}**`);
+      continue;
+    }
     const refs = referencesOf(scenario.name, rows);
+    const fastest = refs.fastestPeer ? `${refs.fastestPeer.client}, ${fmtS(refs.fastestPeer.wallMs)} s` : 'none finished with 0 failed';
+    out.push(
+      `Ideal ${fmtS(refs.idealMs)} s — ${scenario.idealNote}. Fastest peer with 0 failed: ${fastest}.`,
+      '',
+      '| client | wall s | × ideal | × informed | × fastest 0-failed peer | server received | refused (% of N) | failed | how failures ended | gate (sluice) / retries (informed) |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    );
     for (const row of rows.filter((r) => r.scenario === scenario.name)) {
       out.push(
-        `| ${row.scenario} | ${row.client} | ${fmtS(row.wallMs)} | ${fmtS(row.idealMs)} | ${fmtRatio(row.wallMs, row.idealMs)} | ${fmtRatio(row.wallMs, refs.informedMs)} | ${fmtRatio(row.wallMs, refs.fastestPeer?.wallMs)} | ${row.serverReceived ?? '—'} | ${fmtShare(row.serverRejected, row.n)} | ${fmt(row.failed, 0)} | ${row.failures || '—'} | ${row.gate || '—'} |`,
+        `| ${row.client} | ${fmtS(row.wallMs)} | ${fmtRatio(row.wallMs, row.idealMs)} | ${fmtRatio(row.wallMs, refs.informedMs)} | ${fmtRatio(row.wallMs, refs.fastestPeer?.wallMs)} | ${row.serverReceived ?? '—'} | ${fmtShare(row.serverRejected, row.n)} | ${fmt(row.failed, 0)} | ${row.failures || '—'} | ${row.gate || '—'} |`,
       );
     }
-    fastest.push(`${scenario.name}: ${refs.fastestPeer ? `${refs.fastestPeer.client}, ${fmtS(refs.fastestPeer.wallMs)} s` : 'none finished with 0 failed'}`);
   }
-  out.push('', 'Ideal, per server type:');
-  for (const note of new Set(scenarios.map((s) => s.idealNote))) out.push(`- ${note}`);
-  out.push('', 'Fastest peer with 0 failed, per scenario:');
-  for (const line of fastest) out.push(`- ${line}`);
   return out;
 }
