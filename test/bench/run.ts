@@ -36,6 +36,7 @@ const keep = (names: readonly ClientName[]) => names.filter((name) => !onlyClien
 const plan: Plan = quick ? quickPlan() : fullPlan();
 const sluiceSource = await useBuiltSluice();
 const startedAt = new Date();
+const loadAtStart = loadavg();
 const t0 = performance.now();
 const log = (line: string) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
@@ -187,7 +188,7 @@ function render(): string {
   out.push(`# sluice benchmark${quick ? ' (quick)' : ''} — ${startedAt.toISOString()}`);
   out.push('');
   out.push(
-    `Node ${process.version}, ${m.cpus}× ${m.cpuModel}, load average at start ${m.loadAvg.map((l) => l.toFixed(2)).join(' ')}; ` +
+    `Node ${process.version}, ${m.cpus}× ${m.cpuModel}, load average (1, 5, 15 min) at start ${m.loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${m.loadAvg.map((l) => l.toFixed(2)).join(' ')}; ` +
       `server and client in separate processes${cpuPinning ? ' pinned to CPU 0 and 1' : ''}, loopback; sluice from ${sluiceSource}. A shared, noisy machine: compare ratios measured side by side.`,
   );
   if (overhead) {
@@ -269,5 +270,5 @@ function render(): string {
 }
 
 function machine() {
-  return { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '?', loadAvg: loadavg(), pinned: cpuPinning, sluice: sluiceSource };
+  return { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '?', loadAtStart, loadAvg: loadavg(), pinned: cpuPinning, sluice: sluiceSource };
 }
