@@ -15,7 +15,8 @@ const n = Number(process.argv[2] ?? 1000);
 const counts = (process.argv[3] ?? '2,4').split(',').map(Number);
 const bucket = { rate: 100, burst: 10 };
 const TARGETS = { share: 0.25, refused: 0.05, ideal: 1.35 };
-const WINDOW_MS = 5000;
+/** Successes are counted per window of at least 5 s, and at most about ten windows a run. */
+const windowMsFor = (wallMs: number) => Math.max(5000, Math.ceil(wallMs / 10 / 5000) * 5000);
 
 await useBuiltSluice();
 console.log(
@@ -47,11 +48,12 @@ for (const k of counts) {
   const during = results.map((r) => r.successAt!.filter((t) => t <= allWorking).length);
   const fair = during.reduce((a, b) => a + b, 0) / k;
 
-  const windows = Math.ceil(wall / WINDOW_MS);
-  console.log(`\n| process | done at s | failed | ${Array.from({ length: windows }, (_, w) => `${(w * WINDOW_MS) / 1000}–${((w + 1) * WINDOW_MS) / 1000} s`).join(' | ')} | successes while all worked | share |`);
+  const windowMs = windowMsFor(wall);
+  const windows = Math.ceil(wall / windowMs);
+  console.log(`\n| process | done at s | failed | ${Array.from({ length: windows }, (_, w) => `${(w * windowMs) / 1000}–${((w + 1) * windowMs) / 1000} s`).join(' | ')} | successes while all worked | share |`);
   console.log(`|---|---:|---:|${'---:|'.repeat(windows)}---:|---:|`);
   const shares = results.map((r, i) => {
-    const perWindow = Array.from({ length: windows }, (_, w) => r.successAt!.filter((t) => t - start >= w * WINDOW_MS && t - start < (w + 1) * WINDOW_MS).length);
+    const perWindow = Array.from({ length: windows }, (_, w) => r.successAt!.filter((t) => t - start >= w * windowMs && t - start < (w + 1) * windowMs).length);
     const share = during[i]! / fair;
     console.log(`| ${i + 1} | ${fmtS(ends[i]! - start)} | ${r.failed} | ${perWindow.join(' | ')} | ${during[i]} | ${share.toFixed(2)} |`);
     return share;
