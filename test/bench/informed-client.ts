@@ -13,7 +13,7 @@ const RETRY_WITHOUT_SERVER_TIME_MS = 100;
 const REFILL_TICK_MS = 2;
 
 export const informedConfiguration =
-  'bottleneck 2 told the true limit — token bucket: reservoir B, refilled R/s by elapsed time (bottleneck’s own reservoirIncrease adds once per late heartbeat and drifts ~10 % slow); ' +
+  'bottleneck 2 told the true limit — token bucket: reservoir B, refilled R/s by elapsed time (bottleneck’s own reservoirIncrease adds once per heartbeat, so every late timer is lost for good); ' +
   'fixed window: reservoir L, refilled W after the first answer to a request of the current window (the server opened its window between that request’s send and its answer; a timer from our own start refills before the server’s edge); ' +
   'slots: maxConcurrent S — around undici.request (own Agent), ' +
   `retrying every refusal after its Retry-After (or ${RETRY_WITHOUT_SERVER_TIME_MS} ms without one), ahead of new work, until it succeeds`;
