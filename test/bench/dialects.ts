@@ -19,8 +19,8 @@ const args = process.argv.slice(2).filter((a) => a !== '--sweep');
 await useBuiltSluice();
 console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
-/** One run: wall ÷ ideal, and the line describing it. */
-async function measure(n: number, rate: number, burst: number, dialect: RateLimitHeaderDialect): Promise<{ ratio: number; line: string }> {
+/** One run: wall ÷ ideal (infinite when requests failed or the run did not finish), a grid cell and a line. */
+async function measure(n: number, rate: number, burst: number, dialect: RateLimitHeaderDialect): Promise<{ ratio: number; cell: string; line: string }> {
   const ideal = tokenBucketIdealMs(n, rate, burst);
   const server = await startServer({ kind: 'tokenBucket', options: { rate, burst, dialect } });
   try {
@@ -30,10 +30,11 @@ async function measure(n: number, rate: number, burst: number, dialect: RateLimi
     const gate = result.gate as { rate?: unknown; rateState?: unknown } | undefined;
     return {
       ratio,
+      cell: result.failed === 0 ? ratio.toFixed(2) : `${result.failed} failed`,
       line: `${(result.wallMs / 1000).toFixed(1)} s = ${(result.wallMs / ideal).toFixed(2)} × ideal ${(ideal / 1000).toFixed(1)} s, 429s ${rejected} (${((100 * rejected) / n).toFixed(1)} %), failed ${result.failed}, pace ${fmtRate(gate?.rate)} (${String(gate?.rateState)})`,
     };
   } catch (error) {
-    return { ratio: Number.POSITIVE_INFINITY, line: `did not finish: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
+    return { ratio: Number.POSITIVE_INFINITY, cell: 'unfinished', line: `did not finish: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
   } finally {
     await server.stop();
   }
@@ -47,11 +48,11 @@ if (sweep) {
   for (const rate of SWEEP.rates) {
     const row = [`${rate}/s`];
     for (const burst of SWEEP.bursts) {
-      const { ratio, line } = await measure(n, rate, burst, 'retry-after-only');
+      const { ratio, cell, line } = await measure(n, rate, burst, 'retry-after-only');
       const ok = ratio <= SWEEP.target;
       if (!ok) failures++;
       console.log(`${ok ? 'PASS' : 'FAIL'}  R=${rate}/s B=${burst}: ${line}`);
-      row.push(`${Number.isFinite(ratio) ? ratio.toFixed(2) : 'failed'} ${ok ? '' : '✗'}`.trim());
+      row.push(ok ? cell : `${cell} ✗`);
     }
     grid.push(row);
   }
