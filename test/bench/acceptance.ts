@@ -50,7 +50,7 @@ export function acceptanceChecks(scenarios: readonly Scenario[], rows: readonly 
 }
 
 /** One PASS/FAIL line per scenario (FAIL if any target fails), each target marked, then a tally. */
-export function renderAcceptance(verdicts: readonly ScenarioVerdict[]): string[] {
+export function renderAcceptance(verdicts: readonly ScenarioVerdict[], skipped: ReadonlyMap<string, string> = new Map()): string[] {
   const out = [
     '',
     '## Acceptance (issue 11): sluice in every real-server and load-shedding scenario',
@@ -58,16 +58,21 @@ export function renderAcceptance(verdicts: readonly ScenarioVerdict[]): string[]
     `Targets: 0 failed; ≤ ${MAX_REFUSED * 100} % of N refused by the server; wall ≤ ${MAX_IDEAL} × ideal, ≤ ${MAX_INFORMED} × the informed client's and ≤ the fastest peer's that finished with 0 failed, all in this run. n/a: the reference client did not run or no peer finished with 0 failed.`,
     '',
   ];
-  if (!verdicts.length) return [...out, 'No scenario of groups 7 or 8 ran.'];
+  if (!verdicts.length && !skipped.size) return [...out, 'No scenario of groups 7 or 8 ran.'];
   out.push('```');
-  for (const { scenario, checks } of verdicts) {
+  const scenarioVerdicts = verdicts.map(({ scenario, checks }) => {
     const verdict = checks.some((c) => c.verdict === 'FAIL') ? 'FAIL' : checks.every((c) => c.verdict === 'n/a') ? 'n/a' : 'PASS';
     out.push(`${verdict.padEnd(4)}  ${scenario}`, `      ${checks.map((c) => `${c.verdict} ${c.measured}`).join(' · ')}`);
-  }
+    return verdict;
+  });
+  for (const [scenario, reason] of skipped) out.push(`SKIP  ${scenario}`, `      ${reason}`);
   out.push('```');
   const all = verdicts.flatMap((v) => v.checks);
   const count = (verdict: Check['verdict']) => all.filter((c) => c.verdict === verdict).length;
-  const passing = verdicts.filter((v) => v.checks.every((c) => c.verdict !== 'FAIL')).length;
-  out.push('', `${passing} of ${verdicts.length} scenarios without a FAIL; targets: ${count('PASS')} PASS, ${count('FAIL')} FAIL, ${count('n/a')} n/a.`);
+  const tally = (verdict: string) => scenarioVerdicts.filter((v) => v === verdict).length;
+  out.push(
+    '',
+    `Scenarios: ${tally('PASS')} PASS, ${tally('FAIL')} FAIL, ${tally('n/a')} n/a, ${skipped.size} skipped; targets: ${count('PASS')} PASS, ${count('FAIL')} FAIL, ${count('n/a')} n/a.`,
+  );
   return out;
 }

@@ -27,7 +27,7 @@ export function referencesOf(scenario: string, rows: readonly Row[]): References
   return { idealMs: here[0]?.idealMs, informedMs: informed?.wallMs, fastestPeer };
 }
 
-/** Markdown lines for one group: per scenario, its ideal and a table of every client's run. */
+/** Markdown lines for one group: per scenario, a table of every client's run and, under it, the ideal's derivation. */
 export function renderComparison(title: string, scenarios: readonly Scenario[], rows: readonly Row[], skipped: ReadonlyMap<string, string>): string[] {
   const out = ['', `## ${title}`];
   for (const scenario of scenarios) {
@@ -40,8 +40,6 @@ export function renderComparison(title: string, scenarios: readonly Scenario[], 
     const refs = referencesOf(scenario.name, rows);
     const fastest = refs.fastestPeer ? `${refs.fastestPeer.client}, ${fmtS(refs.fastestPeer.wallMs)} s` : 'none finished with 0 failed';
     out.push(
-      `Ideal ${fmtS(refs.idealMs)} s — ${scenario.idealNote}. Fastest peer with 0 failed: ${fastest}.`,
-      '',
       '| client | wall s | × ideal | × informed | × fastest 0-failed peer | server received | refused (% of N) | failed | how failures ended | gate (sluice) / retries (informed) |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
     );
@@ -50,6 +48,7 @@ export function renderComparison(title: string, scenarios: readonly Scenario[], 
         `| ${row.client} | ${fmtS(row.wallMs)} | ${fmtRatio(row.wallMs, row.idealMs)} | ${fmtRatio(row.wallMs, refs.informedMs)} | ${fmtRatio(row.wallMs, refs.fastestPeer?.wallMs)} | ${row.serverReceived ?? '—'} | ${fmtShare(row.serverRejected, row.n)} | ${fmt(row.failed, 0)} | ${row.failures || '—'} | ${row.gate || '—'} |`,
       );
     }
+    out.push('', `Ideal ${fmtS(refs.idealMs)} s — ${scenario.idealNote}. Fastest peer with 0 failed: ${fastest}.`);
   }
   return out;
 }

@@ -259,7 +259,10 @@ function render(): string {
     const skippedHere = new Map([...skipped].filter(([name]) => inGroup.some((s) => s.name === name)));
     out.push(...renderComparison(titles[group]!, inGroup, rows, skippedHere));
   }
-  if (compared.length) out.push(...renderAcceptance(acceptanceChecks(compared.filter((s) => !skipped.has(s.name)), rows)));
+  if (compared.length) {
+    const skippedHere = new Map([...skipped].filter(([name]) => compared.some((s) => s.name === name)));
+    out.push(...renderAcceptance(acceptanceChecks(compared.filter((s) => !skipped.has(s.name)), rows), skippedHere));
+  }
   out.push('', '## Client configurations', '');
   for (const name of clientNames) out.push(`- **${name}**: ${clientConfigurations[name]}`);
   out.push(
