@@ -1,5 +1,5 @@
-// The mock servers sluice's tests and benchmarks run against, listed by name: simulated
-// overload (rate limits, saturation, resets, slowness, brownouts) and the two ways to serve it.
+// The mock servers sluice's tests and benchmarks run against, listed by name: simulated overload
+// (rate limits, saturation, load shedding, resets, slowness, brownouts) and two ways to serve it.
 
 export { brownout } from './brownout.js';
 export type { BrownoutOptions, BrownoutPhase, BrownoutServer } from './brownout.js';
@@ -14,6 +14,8 @@ export type { FlakyCounters, FlakyOptions, FlakyServer } from './flaky.js';
 export { interceptNetwork } from './intercept.js';
 export type { InterceptNetworkOptions, NetworkInterception } from './intercept.js';
 export type { Clock, MockServer } from './internal.js';
+export { loadShedding } from './load-shedding.js';
+export type { LoadSheddingCounters, LoadSheddingOptions, LoadSheddingServer } from './load-shedding.js';
 export { startLoopbackServer } from './loopback.js';
 export type { LoopbackServer } from './loopback.js';
 export {

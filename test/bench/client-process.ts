@@ -1,12 +1,14 @@
 // One client's run of one workload, in its own process so its peak RSS is its own and a peer's
 // leftovers (sockets, timers, module state) cannot touch the next run. Started by run.ts with a
 // JSON ClientConfig as argv[2]; reports a ClientResult over IPC (or stdout when run by hand).
+// With `together`, it reports 'ready' once loaded and waits for 'go', so several start at once.
 
 import { createBenchClient, kindOf, type BenchClient } from './clients.js';
-import type { ClientConfig, ClientMessage, ClientResult, Workload } from './protocol.js';
+import type { ClientCommand, ClientConfig, ClientMessage, ClientResult, Workload } from './protocol.js';
 import { percentile, sortedCopy } from './stats.js';
 
 const config = JSON.parse(process.argv[2] ?? '') as ClientConfig;
+const epochNow = () => performance.timeOrigin + performance.now();
 
 const reply = (message: ClientMessage) => {
   if (process.send) process.send(message, () => process.exit(0));
@@ -17,13 +19,28 @@ const reply = (message: ClientMessage) => {
 };
 
 try {
-  const client = await createBenchClient(config.client);
+  const client = await createBenchClient(config.client, config.limit);
   const baseRssMB = process.memoryUsage.rss() / 2 ** 20;
+  if (config.together) await goSignal();
   const result = await run(client, config, baseRssMB);
   await client.close();
   reply({ type: 'result', result });
 } catch (error) {
   reply({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+}
+
+async function goSignal(): Promise<void> {
+  if (!process.send) return;
+  const go = new Promise<void>((resolve) => {
+    const onMessage = (command: ClientCommand) => {
+      if (command.type !== 'go') return;
+      process.off('message', onMessage);
+      resolve();
+    };
+    process.on('message', onMessage);
+  });
+  process.send({ type: 'ready' } satisfies ClientMessage);
+  await go;
 }
 
 interface Tally {
@@ -32,22 +49,27 @@ interface Tally {
   finalStatuses: Record<string, number>;
   errors: Record<string, number>;
   latencies: number[];
+  /** Epoch ms of each success, when the config asks for a timeline. */
+  successAt: number[] | undefined;
 }
 
 async function run(client: BenchClient, config: ClientConfig, baseRssMB: number): Promise<ClientResult> {
   const { workload, url } = config;
-  const tally: Tally = { ok: 0, failed: 0, finalStatuses: {}, errors: {}, latencies: [] };
+  const tally: Tally = { ok: 0, failed: 0, finalStatuses: {}, errors: {}, latencies: [], successAt: config.timeline ? [] : undefined };
   let wallMs: number;
+  let startedAt: number;
   let cpu: NodeJS.CpuUsage;
   if (workload.kind === 'timed') {
     await loop(client, url, workload.workers, performance.now() + workload.warmupMs, undefined);
     cpu = process.cpuUsage();
     const started = performance.now();
+    startedAt = epochNow();
     await loop(client, url, workload.workers, started + workload.durationMs, tally);
     wallMs = performance.now() - started;
   } else {
     cpu = process.cpuUsage();
     const started = performance.now();
+    startedAt = epochNow();
     await fixed(client, url, workload, tally);
     wallMs = performance.now() - started;
   }
@@ -73,6 +95,8 @@ async function run(client: BenchClient, config: ClientConfig, baseRssMB: number)
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     baseRssMB,
     ...(client.gate ? { gate: client.gate(url) } : {}),
+    startedAt,
+    ...(tally.successAt ? { successAt: tally.successAt } : {}),
   };
 }
 
@@ -83,6 +107,7 @@ async function one(client: BenchClient, url: string, tally: Tally | undefined): 
   tally.latencies.push(performance.now() - started);
   if (outcome.ok) {
     tally.ok++;
+    tally.successAt?.push(epochNow());
     return;
   }
   tally.failed++;

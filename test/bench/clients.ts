@@ -4,14 +4,16 @@
 
 import { Agent, fetch as undiciFetch, interceptors, request as undiciRequest, type Dispatcher } from 'undici';
 import { loadSluice, loadSluiceUndici } from './build-sluice.js';
+import { informedClient, informedConfiguration } from './informed-client.js';
 import type { ClientName } from './protocol.js';
+import type { TrueLimit } from './true-limit.js';
 
 /** How one logical request ended. */
 export type Outcome = { ok: true } | { ok: false; status: number } | { ok: false; error: string };
 
 export interface BenchClient {
   get(url: string): Promise<Outcome>;
-  /** sluice only: the gate's counters for a key. */
+  /** sluice: the gate's counters for a key; the informed client: its retries. */
   gate?(url: string): Record<string, unknown> | undefined;
   close(): Promise<void>;
 }
@@ -23,6 +25,7 @@ export interface BenchClient {
 export const clientConfigurations: Record<ClientName, string> = {
   sluice:
     "createClient({ dispatcher: new Agent() }) — defaults: adaptive window (slow start from 10; on a 503 cut to what the origin held), adaptive pacing, 5 retries, full-jitter backoff 200 ms·2ⁿ ≤ 30 s, server time wins (≤ 60 s), retry budget 20 % + 10/s",
+  'sluice rate:false': 'createClient({ dispatcher: new Agent(), rate: false }) — as sluice, pacing off (the yardstick of bench:serial)',
   'sluice/undici':
     "undici.request(url, { dispatcher: new Agent().compose(sluice()) }) — sluice's undici interceptor, default options (as sluice above); compared with undici.request",
   'undici.request':
@@ -35,12 +38,19 @@ export const clientConfigurations: Record<ClientName, string> = {
   ky: 'ky(url).text() on the global fetch (Node’s bundled undici) — defaults: retry.limit 2, 300 ms·2ⁿ, Retry-After / RateLimit-Reset / X-RateLimit-Reset honoured for 413 429 503, no jitter, timeout 10 s per request',
   'p-retry+fetch':
     'pRetry(run, { retries: 5 }) around the global fetch, as p-retry’s README: run() throws on !response.ok (AbortError for 4xx other than 408/429); defaults factor 2, minTimeout 1 s, no randomize; Retry-After not read',
+  informed: informedConfiguration,
 };
 
-export async function createBenchClient(name: ClientName): Promise<BenchClient> {
+/** `limit` is the server's true limit, which only the informed client is told (and needs). */
+export async function createBenchClient(name: ClientName, limit?: TrueLimit): Promise<BenchClient> {
   switch (name) {
+    case 'informed':
+      if (!limit) throw new TypeError('Expected `limit` (the server’s true limit) for the informed client, got `undefined`');
+      return informedClient(limit);
     case 'sluice':
       return sluiceClient();
+    case 'sluice rate:false':
+      return sluiceClient({ rate: false });
     case 'sluice/undici': {
       const { sluice } = await loadSluiceUndici();
       const interceptor = sluice();
@@ -69,10 +79,10 @@ export async function createBenchClient(name: ClientName): Promise<BenchClient> 
   }
 }
 
-async function sluiceClient(): Promise<BenchClient> {
+async function sluiceClient(options: { rate?: false } = {}): Promise<BenchClient> {
   const { createClient } = await loadSluice();
   const agent = new Agent();
-  const client = createClient({ dispatcher: agent });
+  const client = createClient({ dispatcher: agent, ...options });
   return {
     async get(url) {
       try {

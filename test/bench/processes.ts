@@ -5,7 +5,7 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { ClientConfig, ClientMessage, ClientResult, ServerConfig, ServerMessage } from './protocol.js';
+import type { ClientCommand, ClientConfig, ClientMessage, ClientResult, ServerConfig, ServerMessage } from './protocol.js';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -96,23 +96,50 @@ export async function startServer(config: ServerConfig): Promise<ServerHandle> {
 
 /** Runs one client process; a run past `limitMs` is killed (by its pid) and rejects. */
 export async function runClient(config: ClientConfig, limitMs: number): Promise<ClientResult> {
-  const child = start('./client-process.ts', config, 1);
-  const exited = once(child, 'exit');
-  let overran = false;
+  const [result] = await runClientsTogether([config], limitMs);
+  if (result instanceof Error) throw result;
+  return result!;
+}
+
+/**
+ * Runs several client processes that start their workloads at the same moment: each loads its
+ * modules and reports ready, and all are told to go at once. Each run past `limitMs` (counted
+ * from the go) is killed by its pid. Resolves with each one's result, or the error it ended with.
+ */
+export async function runClientsTogether(configs: readonly ClientConfig[], limitMs: number): Promise<(ClientResult | Error)[]> {
+  const together = configs.length > 1;
+  const children = configs.map((config) => start('./client-process.ts', { ...config, together }, 1));
+  const exits = children.map((child) => once(child, 'exit'));
+  const overran = new Set<ChildProcess>();
   try {
-    const message = await next<ClientMessage>(child, () => true, limitMs, `${config.client}`).catch((error: unknown) => {
-      overran = true;
-      throw error;
-    });
-    if (message.type === 'error') throw new Error(`${config.client} failed: ${message.message}`);
-    return message.result;
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      if (overran) child.kill('SIGKILL');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await exited;
-      clearTimeout(killer);
+    if (together) {
+      const ready = children.map((child, i) => next<ClientMessage>(child, (m) => m.type === 'ready', 60_000, `${configs[i]!.client} ready`));
+      await Promise.all(ready);
+      for (const child of children) child.send({ type: 'go' } satisfies ClientCommand);
     }
+    return await Promise.all(
+      children.map(async (child, i) => {
+        const name = configs[i]!.client;
+        try {
+          const message = await next<ClientMessage>(child, (m) => m.type !== 'ready', limitMs, name);
+          if (message.type === 'error') return new Error(`${name} failed: ${message.message}`);
+          return (message as Extract<ClientMessage, { type: 'result' }>).result;
+        } catch (error) {
+          overran.add(child);
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(
+      children.map(async (child, i) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        if (overran.has(child)) child.kill('SIGKILL');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+        await exits[i];
+        clearTimeout(killer);
+      }),
+    );
   }
 }
 

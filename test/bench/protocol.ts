@@ -5,7 +5,13 @@ import type { BrownoutOptions } from '../../mocks/brownout.js';
 import type { ConcurrencyLimitedOptions } from '../../mocks/concurrency-limited.js';
 import type { FlakyOptions } from '../../mocks/flaky.js';
 import type { SequenceEntry } from '../../mocks/sequence.js';
+import type { LoadSheddingOptions } from '../../mocks/load-shedding.js';
 import type { TokenBucketOptions } from '../../mocks/token-bucket.js';
+import type { ExpressRateLimitOptions } from './real-servers/express-rate-limit.js';
+import type { FastifyRateLimitOptions } from './real-servers/fastify-rate-limit.js';
+import type { NginxOptions } from './real-servers/nginx-config.js';
+import type { ResetProbeMode } from './reset-probe-server.js';
+import type { TrueLimit } from './true-limit.js';
 
 /** Which server the server process runs; mock options are passed through as JSON. */
 export type ServerConfig =
@@ -21,6 +27,8 @@ export type ServerConfig =
        * one pause, for memory-queue.ts, whose drain would otherwise be bound by msw's speed.
        */
       throttleAt?: number;
+      /** Every `throttleEvery`-th request (the 2nd, 4th, … for 2) is answered that 429 instead. */
+      throttleEvery?: number;
       retryAfterSeconds?: number;
     }
   | { kind: 'tokenBucket'; options: Omit<TokenBucketOptions, 'now' | 'path'> }
@@ -28,12 +36,20 @@ export type ServerConfig =
   | { kind: 'flaky'; options: Omit<FlakyOptions, 'random' | 'path'> }
   | { kind: 'brownout'; options: Omit<BrownoutOptions, 'now' | 'path'> }
   /** Scripted answers in order, the last repeating (the request log is off). */
-  | { kind: 'sequence'; entries: SequenceEntry[] };
+  | { kind: 'sequence'; entries: SequenceEntry[] }
+  | { kind: 'loadShedding'; options: Omit<LoadSheddingOptions, 'path'> }
+  /** Real limiters, as deployed (real-servers/). */
+  | { kind: 'expressRateLimit'; options: ExpressRateLimitOptions }
+  | { kind: 'fastifyRateLimit'; options: FastifyRateLimitOptions }
+  /** nginx in front of a node upstream; only where the `nginx` binary is installed. */
+  | { kind: 'nginx'; options: NginxOptions }
+  /** One 429 with only a reset header, then 200s; reports when the retry came (bench:reset). */
+  | { kind: 'resetProbe'; mode: ResetProbeMode };
 
 /** Server process → parent. */
 export type ServerMessage =
   | { type: 'ready'; port: number; origin: string }
-  | { type: 'counters'; counters: Record<string, number>; connections: { total: number; open: number } };
+  | { type: 'counters'; counters: Record<string, number>; connections?: { total: number; open: number } };
 
 /** Parent → server process. */
 export type ServerCommand = { type: 'counters' } | { type: 'stop' };
@@ -41,6 +57,7 @@ export type ServerCommand = { type: 'counters' } | { type: 'stop' };
 /** The peers and sluice, by the name the table prints. */
 export const clientNames = [
   'sluice',
+  'sluice rate:false',
   'sluice/undici',
   'undici.request',
   'undici.fetch',
@@ -48,6 +65,8 @@ export const clientNames = [
   'got',
   'ky',
   'p-retry+fetch',
+  /** bottleneck told the server's true limit (ClientConfig.limit): the best a client can do. */
+  'informed',
 ] as const;
 export type ClientName = (typeof clientNames)[number];
 
@@ -64,6 +83,12 @@ export interface ClientConfig {
   client: ClientName;
   url: string;
   workload: Workload;
+  /** The server's true limit: required by the informed client, ignored by the others. */
+  limit?: TrueLimit;
+  /** Report 'ready' once loaded and start the workload only on 'go' (several clients at once). */
+  together?: boolean;
+  /** Record when each success ended (ClientResult.successAt). */
+  timeline?: boolean;
 }
 
 /** What one client run measured. Latencies are per logical request, from call to body read. */
@@ -86,9 +111,16 @@ export interface ClientResult {
   /** Peak resident set of the client process (maxRSS), and RSS once its modules were loaded. */
   peakRssMB: number;
   baseRssMB: number;
-  /** sluice only: the gate's own counters for the key at the end. */
+  /** sluice: the gate's own counters for the key at the end; informed: its retries. */
   gate?: Record<string, unknown>;
+  /** Epoch ms when the measured phase started. */
+  startedAt: number;
+  /** With ClientConfig.timeline: epoch ms at which each success ended, in order. */
+  successAt?: number[];
 }
 
 /** Client process → parent. */
-export type ClientMessage = { type: 'result'; result: ClientResult } | { type: 'error'; message: string };
+export type ClientMessage = { type: 'ready' } | { type: 'result'; result: ClientResult } | { type: 'error'; message: string };
+
+/** Parent → client process (ClientConfig.together only). */
+export type ClientCommand = { type: 'go' };

@@ -1,15 +1,20 @@
 // `npm run bench`: sluice against the peers a user would pick instead, over real loopback sockets,
 // with every overloaded server in its own process. Prints markdown tables and writes JSON to
-// .bench-results/. Flags: --quick (small N, ~2 min), --only=1,2,… (scenario groups; 6 is memory),
-// --clients=sluice,got,… (a subset). Timing on a shared machine is noisy: read ratios measured
-// side by side, not absolute numbers.
+// .bench-results/. Flags: --quick (small N), --only=1,2,… (scenario groups; 6 is memory, 7 real
+// rate limiters, 8 load shedding, then an acceptance summary), --clients=sluice,got,… (a subset).
+// Timing on a shared machine is noisy: read ratios measured side by side, not absolute numbers.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { acceptanceChecks, renderAcceptance } from './acceptance.js';
 import { clientConfigurations } from './clients.js';
 import { useBuiltSluice } from './build-sluice.js';
+import { renderComparison } from './comparison-table.js';
+import { fmt, fmtS } from './format.js';
 import { cpuPinning, runClient, runMemoryQueue, startServer } from './processes.js';
 import { clientNames, type ClientName, type ClientResult } from './protocol.js';
+import { findNginx } from './real-servers/nginx.js';
+import { describeFailures, describeGate, type Row } from './rows.js';
 import { fullPlan, quickPlan, type Plan, type Scenario } from './scenarios.js';
 import { median } from './stats.js';
 
@@ -31,6 +36,7 @@ const keep = (names: readonly ClientName[]) => names.filter((name) => !onlyClien
 const plan: Plan = quick ? quickPlan() : fullPlan();
 const sluiceSource = await useBuiltSluice();
 const startedAt = new Date();
+const loadAtStart = loadavg();
 const t0 = performance.now();
 const log = (line: string) => console.error(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
@@ -39,30 +45,19 @@ interface OverheadRound {
   results: ClientResult[];
 }
 
-interface Row {
-  group: number;
-  scenario: string;
-  client: ClientName;
-  n: number;
-  wallMs: number | undefined;
-  idealMs: number | undefined;
-  serverReceived: number | undefined;
-  /** 429 / 503 answers, or connection resets for the flaky server. */
-  serverRejected: number | undefined;
-  failed: number | undefined;
-  p50: number | undefined;
-  p99: number | undefined;
-  peakRssMB: number | undefined;
-  /** How the failed requests ended, and sluice's gate counters. */
-  detail: string;
-  result?: ClientResult;
-}
-
 const overhead = wants(1) ? await runOverhead(plan.overhead) : undefined;
 const rows: Row[] = [];
 const baselines = new Map<string, number>();
+/** Scenarios not run, by name, with the reason printed in their table. */
+const skipped = new Map<string, string>();
+const hasNginx = findNginx() !== undefined;
 for (const scenario of plan.scenarios) {
   if (!wants(scenario.group)) continue;
+  if (scenario.requires === 'nginx' && !hasNginx) {
+    skipped.set(scenario.name, 'nginx not installed (apt-get install -y --no-install-recommends nginx)');
+    log(`scenario ${scenario.group} ${scenario.name}: skipped: nginx not installed`);
+    continue;
+  }
   for (const client of keep(scenario.clients)) rows.push(await runScenario(scenario, client));
 }
 
@@ -140,22 +135,25 @@ async function runScenario(scenario: Scenario, client: ClientName): Promise<Row>
     p50: undefined,
     p99: undefined,
     peakRssMB: undefined,
-    detail: '',
+    failures: '',
+    gate: '',
   };
   try {
     if (scenario.ideal === 'healthy-baseline') row.idealMs = await healthyBaseline(scenario);
-    const result = await runClient({ client, url: `${server.origin}/item`, workload: scenario.workload }, scenario.limitMs);
+    const config = { client, url: `${server.origin}/item`, workload: scenario.workload, ...(scenario.limit ? { limit: scenario.limit } : {}) };
+    const result = await runClient(config, scenario.limitMs);
     Object.assign(row, {
       wallMs: result.wallMs,
       failed: result.failed,
       p50: result.latencyMs.p50,
       p99: result.latencyMs.p99,
       peakRssMB: result.peakRssMB,
-      detail: detailOf(result),
+      failures: describeFailures(result),
+      gate: describeGate(result),
       result,
     });
   } catch (error) {
-    row.detail = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    row.failures = error instanceof Error ? error.message.split('\n')[0]! : String(error);
   } finally {
     const { counters } = await server.stop();
     row.serverReceived = counters.received;
@@ -184,24 +182,13 @@ async function healthyBaseline(scenario: Scenario): Promise<number> {
   }
 }
 
-function detailOf(result: ClientResult): string {
-  const parts: string[] = [];
-  for (const [status, count] of Object.entries(result.finalStatuses)) parts.push(`${count}× final ${status}`);
-  for (const [kind, count] of Object.entries(result.errors)) parts.push(`${count}× ${kind}`);
-  if (result.gate) {
-    const g = result.gate as Record<string, number | string>;
-    parts.push(`gate: sent ${g.sent}, retried ${g.retried}, rejected ${g.rejected}, window ${g.limit}, rate ${fmtRate(g.rate)} (${g.rateState})`);
-  }
-  return parts.join('; ');
-}
-
 function render(): string {
   const out: string[] = [];
   const m = machine();
   out.push(`# sluice benchmark${quick ? ' (quick)' : ''} — ${startedAt.toISOString()}`);
   out.push('');
   out.push(
-    `Node ${process.version}, ${m.cpus}× ${m.cpuModel}, load average at start ${m.loadAvg.map((l) => l.toFixed(2)).join(' ')}; ` +
+    `Node ${process.version}, ${m.cpus}× ${m.cpuModel}, load average (1, 5, 15 min) at start ${m.loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${m.loadAvg.map((l) => l.toFixed(2)).join(' ')}; ` +
       `server and client in separate processes${cpuPinning ? ' pinned to CPU 0 and 1' : ''}, loopback; sluice from ${sluiceSource}. A shared, noisy machine: compare ratios measured side by side.`,
   );
   if (overhead) {
@@ -238,8 +225,11 @@ function render(): string {
     3: '3. Concurrency-limited server',
     4: '4. Flaky server (connection resets)',
     5: '5. Brownout and recovery',
+    7: '7. Real rate limiters (express-rate-limit, @fastify/rate-limit, nginx)',
+    8: '8. Load-shedding servers',
   };
-  for (const group of groups) {
+  const comparedGroups = [7, 8].filter(wants);
+  for (const group of groups.filter((g) => !comparedGroups.includes(g))) {
     out.push('', `## ${titles[group]}`, '');
     out.push(
       '| scenario | client | wall s | ideal s | × ideal | server received | 429/503/resets | failed | p50 ms | p99 ms | peak RSS MB | how failures ended |',
@@ -248,7 +238,7 @@ function render(): string {
     for (const row of rows.filter((r) => r.group === group)) {
       const ratio = row.wallMs !== undefined && row.idealMs ? (row.wallMs / row.idealMs).toFixed(2) : '—';
       out.push(
-        `| ${row.scenario} | ${row.client} | ${fmtS(row.wallMs)} | ${fmtS(row.idealMs)} | ${ratio} | ${row.serverReceived ?? '—'} | ${row.serverRejected ?? '—'} | ${row.failed ?? '—'} | ${fmt(row.p50, 0)} | ${fmt(row.p99, 0)} | ${fmt(row.peakRssMB, 0)} | ${row.detail || '—'} |`,
+        `| ${row.scenario} | ${row.client} | ${fmtS(row.wallMs)} | ${fmtS(row.idealMs)} | ${ratio} | ${row.serverReceived ?? '—'} | ${row.serverRejected ?? '—'} | ${row.failed ?? '—'} | ${fmt(row.p50, 0)} | ${fmt(row.p99, 0)} | ${fmt(row.peakRssMB, 0)} | ${[row.failures, row.gate && `gate: ${row.gate}`].filter(Boolean).join('; ') || '—'} |`,
       );
     }
     const inGroup = plan.scenarios.filter((s) => s.group === group);
@@ -263,6 +253,16 @@ function render(): string {
     );
     out.push('table' in memory ? memory.table : `failed: ${memory.error}`);
   }
+  const compared = plan.scenarios.filter((s) => comparedGroups.includes(s.group));
+  for (const group of comparedGroups) {
+    const inGroup = compared.filter((s) => s.group === group);
+    const skippedHere = new Map([...skipped].filter(([name]) => inGroup.some((s) => s.name === name)));
+    out.push(...renderComparison(titles[group]!, inGroup, rows, skippedHere));
+  }
+  if (compared.length) {
+    const skippedHere = new Map([...skipped].filter(([name]) => compared.some((s) => s.name === name)));
+    out.push(...renderAcceptance(acceptanceChecks(compared.filter((s) => !skipped.has(s.name)), rows), skippedHere));
+  }
   out.push('', '## Client configurations', '');
   for (const name of clientNames) out.push(`- **${name}**: ${clientConfigurations[name]}`);
   out.push(
@@ -273,17 +273,5 @@ function render(): string {
 }
 
 function machine() {
-  return { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '?', loadAvg: loadavg(), pinned: cpuPinning, sluice: sluiceSource };
-}
-
-function fmt(value: number | undefined, digits: number): string {
-  return value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits);
-}
-
-function fmtS(ms: number | undefined): string {
-  return ms === undefined ? '—' : (ms / 1000).toFixed(2);
-}
-
-function fmtRate(rate: number | string | undefined): string {
-  return typeof rate === 'number' ? (Number.isFinite(rate) ? rate.toFixed(1) + '/s' : '∞') : String(rate);
+  return { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '?', loadAtStart, loadAvg: loadavg(), pinned: cpuPinning, sluice: sluiceSource };
 }

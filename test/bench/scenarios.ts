@@ -1,12 +1,19 @@
 // The benchmark's scenarios: which server, which workload, which clients, and the ideal a
 // client that knew the server's limits exactly would reach — so every wall time is a ratio.
+// Groups 7 (real rate limiters) and 8 (load shedding) — their limits and why — are in
+// real-server-scenarios.ts.
 
 import type { ClientName, ServerConfig, Workload } from './protocol.js';
+import { realServerScenarios } from './real-server-scenarios.js';
+import { concurrencyIdealMs, tokenBucketIdealMs, type TrueLimit } from './true-limit.js';
 
 /** A fixed amount of work against one server, run once per client. */
 export interface Scenario {
-  /** Scenario number in the issue (#5): 2 token bucket, 3 concurrency-limited, 4 flaky, 5 brownout. */
-  group: 2 | 3 | 4 | 5;
+  /**
+   * Scenario number in the issues: 2 token bucket, 3 concurrency-limited, 4 flaky, 5 brownout
+   * (#5); 7 real rate limiters, 8 load shedding (#11).
+   */
+  group: 2 | 3 | 4 | 5 | 7 | 8;
   name: string;
   server: ServerConfig;
   workload: Exclude<Workload, { kind: 'timed' }>;
@@ -19,6 +26,10 @@ export interface Scenario {
   limitMs: number;
   /** Printed under the table. */
   note?: string;
+  /** The server's true limit: what the informed client is told, and what the ideal is derived from. */
+  limit?: TrueLimit;
+  /** A program the scenario needs; without it the scenario is skipped with a message. */
+  requires?: 'nginx';
 }
 
 export interface Plan {
@@ -39,15 +50,6 @@ const modes = [
   ['x-ratelimit-epoch', 'X-RateLimit-* (epoch reset)'],
   ['retry-after-only', 'Retry-After only'],
 ] as const;
-
-export function tokenBucketIdealMs(n: number, rate: number, burst: number): number {
-  return (Math.max(0, n - burst) / rate) * 1000;
-}
-
-/** Each wave of `slots` requests holds its slots `latencyMs`: ⌈N / slots⌉ waves. */
-export function concurrencyIdealMs(n: number, slots: number, latencyMs: number): number {
-  return Math.ceil(n / slots) * latencyMs;
-}
 
 /**
  * The brownout's capacity over time, integrated: `slots / latency` completions per ms until
@@ -77,7 +79,7 @@ const peersOnceNote =
   'At N = 2000 only the peers that finish within seconds run (p-retry’s fixed waves of 1, 2, 4, 8, 16 s cost 30 s+ a run).';
 
 /**
- * The full plan: about 9–10 minutes on 2 shared cores (13 before the peers ran once per N).
+ * The full plan: about 9–10 minutes on 2 shared cores for groups 1–6, plus ~15 for groups 7 and 8.
  * N = 2000 in scenario 2 is the acceptance case (ideal 19.9 s).
  */
 export function fullPlan(): Plan {
@@ -101,6 +103,7 @@ export function fullPlan(): Plan {
   scenarios.push(concurrencyScenario(1000));
   scenarios.push(flakyScenario(2000));
   scenarios.push(brownoutScenario(2000));
+  scenarios.push(...realServerScenarios('full'));
   return {
     overhead: { rounds: 4, workers: 64, warmupMs: 1500, durationMs: 2000, peers: ['undici retry'] },
     scenarios,
@@ -108,7 +111,7 @@ export function fullPlan(): Plan {
   };
 }
 
-/** Small N for development: every scenario and client, in about two minutes. */
+/** Small N for development: every scenario, in about seven minutes (groups 7 and 8 without p-retry). */
 export function quickPlan(): Plan {
   return {
     overhead: { rounds: 2, workers: 64, warmupMs: 500, durationMs: 1000, peers: [] },
@@ -126,6 +129,7 @@ export function quickPlan(): Plan {
       concurrencyScenario(300),
       flakyScenario(500),
       brownoutScenario(1000, 0.4),
+      ...realServerScenarios('quick'),
     ],
     memory: { waiters: 10_000, pauseSeconds: 3, limitMs: 120_000 },
   };

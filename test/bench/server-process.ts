@@ -4,24 +4,16 @@
 // It listens on 127.0.0.1, reports { type: 'ready', port } and, when asked, its counters — over
 // IPC when started with an IPC channel, else as JSON lines on stdout (counters at exit/SIGTERM).
 
-import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { brownout } from '../../mocks/brownout.js';
 import { concurrencyLimited } from '../../mocks/concurrency-limited.js';
 import { flaky } from '../../mocks/flaky.js';
+import { loadShedding } from '../../mocks/load-shedding.js';
 import { startLoopbackServer } from '../../mocks/loopback.js';
 import { sequence } from '../../mocks/sequence.js';
 import { tokenBucket } from '../../mocks/token-bucket.js';
 import type { ServerCommand, ServerConfig, ServerMessage } from './protocol.js';
-import { trackConnections } from '../../mocks/internal.js';
-
-interface Running {
-  port: number;
-  counters(): Record<string, number>;
-  connections(): { total: number; open: number };
-  close(): Promise<void>;
-}
+import { serveOnLoopback, type RunningServer } from './running-server.js';
 
 const config = JSON.parse(process.argv[2] ?? '{"kind":"plain"}') as ServerConfig;
 const running = await start(config);
@@ -30,7 +22,11 @@ const send = (message: ServerMessage) => {
   if (process.send) process.send(message);
   else console.log(JSON.stringify(message));
 };
-const snapshot = (): ServerMessage => ({ type: 'counters', counters: running.counters(), connections: running.connections() });
+const snapshot = (): ServerMessage => ({
+  type: 'counters',
+  counters: running.counters(),
+  ...(running.connections ? { connections: running.connections() } : {}),
+});
 
 send({ type: 'ready', port: running.port, origin: `http://127.0.0.1:${running.port}` });
 
@@ -50,14 +46,28 @@ process.on('message', (command: ServerCommand) => {
 process.on('disconnect', () => process.exit(0));
 process.on('SIGTERM', () => void stop());
 
-async function start(config: ServerConfig): Promise<Running> {
-  if (config.kind === 'plain') return startPlain(config.throttleAt, config.retryAfterSeconds ?? 1);
+async function start(config: ServerConfig): Promise<RunningServer> {
+  switch (config.kind) {
+    case 'plain':
+      return startPlain(config);
+    // Loaded on demand: a mock's process need not load express or fastify.
+    case 'expressRateLimit':
+      return (await import('./real-servers/express-rate-limit.js')).startExpressRateLimit(config.options);
+    case 'fastifyRateLimit':
+      return (await import('./real-servers/fastify-rate-limit.js')).startFastifyRateLimit(config.options);
+    case 'nginx':
+      return (await import('./real-servers/nginx.js')).startNginx(config.options);
+    case 'resetProbe':
+      return (await import('./reset-probe-server.js')).startResetProbe(config.mode);
+  }
   const mock = (() => {
     switch (config.kind) {
       case 'tokenBucket':
         return tokenBucket({ ...config.options, logLimit: 0 });
       case 'concurrencyLimited':
         return concurrencyLimited(config.options);
+      case 'loadShedding':
+        return loadShedding(config.options);
       case 'flaky':
         return flaky(config.options);
       case 'brownout':
@@ -75,31 +85,21 @@ async function start(config: ServerConfig): Promise<Running> {
   };
 }
 
-async function startPlain(throttleAt: number | undefined, retryAfterSeconds: number): Promise<Running> {
-  const counters = { received: 0, rejected: 0 };
+/** A bare node:http server (no msw in the path), answering 429 at the scripted request numbers. */
+function startPlain(config: Extract<ServerConfig, { kind: 'plain' }>): Promise<RunningServer> {
+  const { throttleAt, throttleEvery, retryAfterSeconds = 1 } = config;
   const body = Buffer.from('ok');
-  const server: Server = createServer((_req, res) => {
-    if (counters.received++ === throttleAt) {
-      counters.rejected++;
-      res.writeHead(429, { 'retry-after': String(retryAfterSeconds), 'content-length': 0 });
-      res.end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
-    res.end(body);
-  });
-  const { counts: connections } = trackConnections(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as AddressInfo).port,
-    counters: () => ({ ...counters }),
-    connections: () => ({ ...connections }),
-    async close() {
-      const closed = once(server, 'close');
-      server.close();
-      server.closeAllConnections();
-      await closed;
-    },
-  };
+  let received = 0;
+  return serveOnLoopback(
+    createServer((_req, res) => {
+      const n = received++;
+      if (n === throttleAt || (throttleEvery !== undefined && n % throttleEvery === throttleEvery - 1)) {
+        res.writeHead(429, { 'retry-after': String(retryAfterSeconds), 'content-length': 0 });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
+      res.end(body);
+    }),
+  );
 }

@@ -15,6 +15,7 @@ test('exports every mock factory and the two ways to serve them by name', () => 
       'formatRfc3339',
       'ietfPolicy',
       'interceptNetwork',
+      'loadShedding',
       'rateLimitHeaders',
       'retryAfterHeaders',
       'sequence',
