@@ -1,4 +1,4 @@
-// Acceptance of the rate controller in a discrete-event simulation (virtual time): a burst of
+// Acceptance of the adaptive pacer in a discrete-event simulation (virtual time): a burst of
 // requests against a token-bucket server, for each header dialect, on the target case and a grid.
 
 import { beforeAll, describe, expect, it } from 'vitest';
