@@ -1,5 +1,5 @@
 // `sluice run <file|->`: parses the command line, checks the input file (every line, before
-// anything is sent) and the state file, then hands over to `runRequests`.
+// anything is sent), the output and the state file, then hands over to `runRequests`.
 
 import { mkdir } from 'node:fs/promises';
 import type { ParseArgsOptionsConfig } from 'node:util';
@@ -9,13 +9,17 @@ import { clientFlagOptions, clientOptionsFrom, type ClientFlagValues } from './c
 import type { Command } from './command.js';
 import { ExitCode } from './exit-codes.js';
 import { scanInputFile } from './input-file.js';
+import { proxyFromEnv } from './proxy-from-env.js';
+import { FileOutput, StreamOutput, type ResultOutput } from './result-output.js';
 import { runHelp } from './run-help.js';
 import { runRequests } from './run-requests.js';
 import { StateFile } from './state-file.js';
+import { packageVersion } from './version.js';
 
 const options = {
   ...clientFlagOptions,
   'include-header': { type: 'string', multiple: true },
+  output: { type: 'string', short: 'o' },
   'output-dir': { type: 'string' },
   body: { type: 'boolean', default: true },
   ordered: { type: 'boolean', default: false },
@@ -27,6 +31,7 @@ const options = {
 
 interface RunValues extends ClientFlagValues {
   'include-header'?: string[];
+  output?: string;
   'output-dir'?: string;
   body: boolean;
   ordered: boolean;
@@ -58,6 +63,9 @@ export const runCommand: Command = {
         throw new UsageError(`cannot create --output-dir "${outputDir}": ${error.message}`, 'run');
       });
     }
+    if (values.output !== undefined && values.output === values.state) {
+      throw new UsageError('--output and --state must be different files', 'run');
+    }
 
     let total: number | undefined;
     let fingerprint = 'stdin';
@@ -72,25 +80,42 @@ export const runCommand: Command = {
       total = scan.total;
       fingerprint = scan.fingerprint;
     }
-    const state = values.state === undefined ? undefined : StateFile.open(values.state, fingerprint);
+    const file = values.output === undefined ? undefined : FileOutput.open(values.output);
+    const output: ResultOutput = file ?? new StreamOutput(io.stdout);
+    let state: StateFile | undefined;
+    const dispatcher = proxyFromEnv();
     try {
+      state = values.state === undefined ? undefined : StateFile.open(values.state, fingerprint);
+      if (state && file) {
+        state.outputSize = () => {
+          file.sync();
+          return file.size;
+        };
+        // Results written after the state's last checkpoint, before a crash recorded them.
+        const { lines, torn } = file.linesAfter(state.outputBytes ?? 0);
+        state.done(lines.filter((line) => !state!.isDone(line) || state!.isLost(line)));
+        if (torn !== undefined && !state.isDone(torn)) state.done([torn], true);
+      }
       return await runRequests({
         io,
         input,
         total,
         client,
-        headers,
+        dispatcher,
+        defaults: { headers, userAgent: `sluice/${packageVersion()}` },
         includeHeaders,
         outputDir,
         includeBody: values.body,
         ordered: values.ordered,
         failFast: values['fail-fast'],
         state,
+        output,
         quiet: values.quiet,
       });
     } finally {
       state?.close();
+      file?.close();
+      await dispatcher?.close();
     }
   },
 };
-
