@@ -206,12 +206,16 @@ class ItemExchange<T, B> implements Dispatcher.DispatchHandler, AttemptTracker {
       this.#fail(new TypeError('The response ended before its status arrived'));
       return;
     }
-    this.#settle({ ...this.#facts(), ok: status < 400, ...(body === undefined ? {} : { body }) });
+    const result = this.#facts();
+    result.ok = status < 400;
+    if (body !== undefined) result.body = body;
+    this.#settle(result);
   }
 
   #fail(error: unknown, transport = false): void {
     if (isSluiceError(error) && error.code === 'SLUICE_CLIENT_CLOSED') this.context.onClientClosed(error);
-    const result: RawResult<T, B> = { ...this.#facts(), ok: false, error };
+    const result = this.#facts();
+    result.error = error;
     if (transport) result.transportError = true;
     // Failing once the run has stopped means the stop cut it short, whatever the error says.
     if (this.context.stopped()) result.cancelled = true;

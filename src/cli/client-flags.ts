@@ -7,15 +7,20 @@ import { retryDefaults, type RetryOptions } from '../retry/policy.js';
 import { parseCount, parseCountOrAdaptive, parseDuration, parseHeader, parseRate } from './args.js';
 import { UsageError } from './cli-errors.js';
 
-export const clientFlagOptions = {
-  concurrency: { type: 'string' },
-  rate: { type: 'string' },
+/** Flags for how each request is sent and retried: `run` and `get`. */
+export const requestFlagOptions = {
   'max-retries': { type: 'string' },
   'retry-method': { type: 'string', multiple: true },
   'retry-status': { type: 'string', multiple: true },
   'max-retry-after': { type: 'string' },
   timeout: { type: 'string' },
   header: { type: 'string', short: 'H', multiple: true },
+} as const satisfies ParseArgsOptionsConfig;
+
+/** Flags for many requests to one origin at once: `run` only. */
+export const originFlagOptions = {
+  concurrency: { type: 'string' },
+  rate: { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
 
 export interface ClientFlagValues {
@@ -29,11 +34,12 @@ export interface ClientFlagValues {
   header?: string[];
 }
 
-export const clientFlagHelp = `  --concurrency <n|adaptive>  requests in flight per origin; adaptive starts at 10 and
+export const originFlagHelp = `  --concurrency <n|adaptive>  requests in flight per origin; adaptive starts at 10 and
                               grows while the origin is healthy (default: adaptive)
   --rate <n|adaptive|off>     requests per second per origin; adaptive learns it from
-                              429s and rate-limit headers (default: adaptive)
-  --max-retries <n>           retries per request after the first attempt (default: ${retryDefaults.maxRetries})
+                              429s and rate-limit headers (default: adaptive)`;
+
+export const requestFlagHelp = `  --max-retries <n>           retries per request after the first attempt (default: ${retryDefaults.maxRetries})
   --retry-method <method>     also retry this method once it was sent, e.g. POST after a
                               429 (repeatable or comma-separated; GET, HEAD, OPTIONS,
                               PUT, DELETE, TRACE, QUERY always are; so is any request
@@ -44,9 +50,9 @@ export const clientFlagHelp = `  --concurrency <n|adaptive>  requests in flight 
                               a longer one fails the request at once (default: 60s)
   --timeout <duration>        limit per attempt until the response headers (default: none)
   -H, --header 'Name: value'  add a header to every request (repeatable); without one,
-                              User-Agent is sluice/<version>
+                              User-Agent is sluice/<version>`;
 
-Durations are written as 500ms, 30s, 2m, 1m30s or 1h; a bare number is seconds.`;
+export const durationHelp = 'Durations are written as 500ms, 30s, 2m, 1m30s or 1h; a bare number is seconds.';
 
 /** Validates the shared flags; throws `UsageError` naming the flag. */
 export function clientOptionsFrom(values: ClientFlagValues): { client: ClientOptions; headers: [string, string][] } {

@@ -14,34 +14,35 @@ export interface LineDefaults {
 
 /** The dispatch for `request`, whose URL is `url` (already parsed by the runner). */
 export function lineDispatch(request: InputRequest, url: URL, defaults: LineDefaults): DispatchSpec {
+  // Most lines have no headers of their own: then the flags' headers go as they are. (Arrays, not
+  // sets, since there are only ever a few.)
   const headers: string[] = [];
-  const seen = new Set<string>();
-  // The line's own headers win over --header ones of the same name.
-  for (const [name, value] of request.headers) {
-    const lower = name.toLowerCase();
-    seen.add(lower);
-    headers.push(lower, value);
-  }
-  const own = new Set(seen);
+  for (const [name, value] of request.headers) headers.push(name.toLowerCase(), value);
+  const own = headers.length;
   for (const [name, value] of defaults.headers) {
     const lower = name.toLowerCase();
-    if (!own.has(lower)) headers.push(lower, value);
-    seen.add(lower);
+    if (own === 0 || !has(headers, lower, own)) headers.push(lower, value);
   }
-  if (!seen.has('user-agent')) headers.push('user-agent', defaults.userAgent);
-  if (!seen.has('accept')) headers.push('accept', '*/*');
-  if (request.body !== undefined && !seen.has('content-type')) headers.push('content-type', 'text/plain;charset=UTF-8');
-  if ((url.username !== '' || url.password !== '') && !seen.has('authorization')) {
+  if (!has(headers, 'user-agent')) headers.push('user-agent', defaults.userAgent);
+  if (!has(headers, 'accept')) headers.push('accept', '*/*');
+  if (request.body !== undefined && !has(headers, 'content-type')) headers.push('content-type', 'text/plain;charset=UTF-8');
+  if ((url.username !== '' || url.password !== '') && !has(headers, 'authorization')) {
     const credentials = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
     headers.push('authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
   }
   return {
     origin: url.origin,
-    path: `${url.pathname}${url.search}`,
+    path: url.pathname + url.search,
     method: request.method,
     headers,
     body: request.body ?? null,
   };
+}
+
+/** Whether the flat list names `name` among its first `end` entries. */
+function has(headers: readonly string[], name: string, end = headers.length): boolean {
+  for (let i = 0; i < end; i += 2) if (headers[i] === name) return true;
+  return false;
 }
 
 function safeDecode(text: string): string {

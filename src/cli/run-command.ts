@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { onePositional, parseCommandArgs } from './args.js';
 import { UsageError } from './cli-errors.js';
-import { clientFlagOptions, clientOptionsFrom, type ClientFlagValues } from './client-flags.js';
+import { clientOptionsFrom, originFlagOptions, requestFlagOptions, type ClientFlagValues } from './client-flags.js';
 import type { Command } from './command.js';
 import { ExitCode } from './exit-codes.js';
 import { scanInputFile } from './input-file.js';
@@ -17,7 +17,8 @@ import { StateFile } from './state-file.js';
 import { packageVersion } from './version.js';
 
 const options = {
-  ...clientFlagOptions,
+  ...originFlagOptions,
+  ...requestFlagOptions,
   'include-header': { type: 'string', multiple: true },
   output: { type: 'string', short: 'o' },
   'output-dir': { type: 'string' },
