@@ -68,9 +68,11 @@ function methodOf(value: unknown): string | undefined {
   return value;
 }
 
+const noBody = Object.freeze({ value: null });
+
 /** The body as bytes or text and the content type fetch would give it; undefined for other kinds. */
 function bodyOf(value: unknown): { value: string | Uint8Array | null; contentType?: string } | undefined {
-  if (value === undefined || value === null) return { value: null };
+  if (value === undefined || value === null) return noBody;
   if (typeof value === 'string') return { value, contentType: 'text/plain;charset=UTF-8' };
   // Copied, as fetch copies it: the caller may reuse the buffer once the call returns.
   if (value instanceof ArrayBuffer) return { value: new Uint8Array(value.slice(0)) };

@@ -1,5 +1,6 @@
 // Turns a dispatcher-path result into the `MapResult` callers of `client.map` get: a fetch
-// `Response` carrying the status, headers and final URL, its body already read into `body`.
+// `Response` carrying the status, headers and final URL, its body already read into `body`,
+// built only if the caller reads `result.response` (most read `ok` and `body` only).
 
 import type { IncomingHttpHeaders } from 'node:http';
 import { Headers, Response } from 'undici';
@@ -8,16 +9,26 @@ import type { RawResult } from './dispatch-item.js';
 
 /** `raw` as a map result. A response is built only when one arrived (cheap: it has no body stream). */
 export function mapResultOf<T, B>(raw: RawResult<T, B>): MapResult<T, B> {
-  const result: MapResult<T, B> = { input: raw.input, index: raw.index, ok: raw.ok, ms: raw.ms, attempts: raw.attempts };
-  if (raw.status !== undefined) {
-    try {
-      result.response = responseOf(raw.status, raw.statusText ?? '', raw.headers ?? {}, raw.url ?? '');
-    } catch (error) {
-      // A status fetch's Response cannot carry (below 200 or above 599): the item fails with why.
-      result.ok = false;
-      result.error ??= error;
-    }
+  const { status } = raw;
+  if (status !== undefined && (status < 200 || status > 599)) {
+    // A status fetch's Response cannot carry: the item fails, saying why.
+    return { input: raw.input, index: raw.index, ok: false, ms: raw.ms, attempts: raw.attempts, error: new RangeError(`The server answered with status ${status}, which fetch's Response cannot carry`) };
   }
+  let response: globalThis.Response | undefined;
+  const result: MapResult<T, B> =
+    status === undefined
+      ? { input: raw.input, index: raw.index, ok: raw.ok, ms: raw.ms, attempts: raw.attempts }
+      : {
+          input: raw.input,
+          index: raw.index,
+          ok: raw.ok,
+          ms: raw.ms,
+          attempts: raw.attempts,
+          // An own, enumerable accessor: `{ ...result }` and destructuring still get the Response.
+          get response() {
+            return (response ??= responseOf(status, raw.statusText ?? '', raw.headers ?? {}, raw.url ?? ''));
+          },
+        };
   if (raw.body !== undefined) result.body = raw.body;
   // fetch reports a network failure as `TypeError: fetch failed` with the cause attached.
   if (raw.error !== undefined) result.error = raw.transportError ? new TypeError('fetch failed', { cause: raw.error }) : raw.error;
