@@ -35,3 +35,8 @@ export function isOutputClosed(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
 }
+
+/** A failed write to stdout as the CLI reports it: the reader leaving stays as it is, anything else is an `OutputWriteError`. */
+export function stdoutFailure(error: unknown): unknown {
+  return isOutputClosed(error) || error instanceof OutputWriteError ? error : new OutputWriteError('stdout', undefined, error as NodeJS.ErrnoException);
+}

@@ -4,7 +4,7 @@
 import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { InputError } from './cli-errors.js';
-import { OutputWriteError, isOutputClosed } from './output-error.js';
+import { OutputWriteError, stdoutFailure } from './output-error.js';
 import { writeWithBackpressure } from './write-line.js';
 
 /** Result lines written so far and, on failure, how many of them made it whole. */
@@ -30,7 +30,7 @@ export class StreamOutput implements ResultOutput {
   write(text: string): Promise<WriteFailure | undefined> {
     return writeWithBackpressure(this.stream, text).then(
       () => undefined,
-      (error: unknown) => ({ error: isOutputClosed(error) ? error : new OutputWriteError('stdout', undefined, error as NodeJS.ErrnoException), written: 0 }),
+      (error: unknown) => ({ error: stdoutFailure(error), written: 0 }),
     );
   }
 

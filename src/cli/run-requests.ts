@@ -16,7 +16,7 @@ import { openInput, readRequests } from './input-file.js';
 import type { InputRequest } from './input-line.js';
 import { watchInterrupts } from './interrupt.js';
 import { lineDispatch, type LineDefaults } from './line-request.js';
-import { isOutputClosed } from './output-error.js';
+import { isOutputClosed, stdoutFailure } from './output-error.js';
 import { ProgressLine } from './progress-line.js';
 import { bodySink, type KeptBody } from './response-body.js';
 import { ResultCommitter } from './result-committer.js';
@@ -78,7 +78,7 @@ export async function runRequests(plan: RunPlan): Promise<number> {
     else interrupt.stopTaking();
   };
   const committer = new ResultCommitter(plan.output, state, onWriteFailure);
-  const onStreamError = (error: NodeJS.ErrnoException) => onWriteFailure(error);
+  const onStreamError = (error: NodeJS.ErrnoException) => onWriteFailure(stdoutFailure(error));
   if (plan.output.kind === 'stdout') io.stdout.on('error', onStreamError);
 
   async function* requests(): AsyncGenerator<InputRequest> {
