@@ -86,17 +86,7 @@ export const runCommand: Command = {
     let state: StateFile | undefined;
     const dispatcher = proxyFromEnv();
     try {
-      state = values.state === undefined ? undefined : StateFile.open(values.state, fingerprint);
-      if (state && file) {
-        state.outputSize = () => {
-          file.sync();
-          return file.size;
-        };
-        // Results written after the state's last checkpoint, before a crash recorded them.
-        const { lines, torn } = file.linesAfter(state.outputBytes ?? 0);
-        state.done(lines.filter((line) => !state!.isDone(line) || state!.isLost(line)));
-        if (torn !== undefined && !state.isDone(torn)) state.done([torn], true);
-      }
+      state = values.state === undefined ? undefined : StateFile.open(values.state, fingerprint, file ? { output: file } : {});
       return await runRequests({
         io,
         input,

@@ -28,7 +28,22 @@ const extendBytes = 64 * 1024;
 /** Below this much reserved space left, the file is extended (or, if the disk is full, the run stops). */
 const lowWaterBytes = 32 * 1024;
 
+/** The --output file, as the state file checks it on resume and checkpoints it on compaction. */
+export interface OutputLog {
+  readonly size: number;
+  /** Makes what was written durable, before the state says it was. */
+  sync(): void;
+  /** Line numbers of results written from byte `from` on; a torn last line is removed (`torn`). */
+  linesAfter(from: number): { lines: number[]; torn: number | undefined };
+}
+
 export interface StateFileOptions {
+  /**
+   * The --output file. On resume, results written after the state's last checkpoint (a crash
+   * came between writing them and recording them) count as finished; each compaction records
+   * the file's size as the new checkpoint.
+   */
+  output?: OutputLog;
   /** Appended records between compactions. @default 10000 */
   compactEvery?: number;
   /** ms between fsyncs of appended records. @default 1000 */
@@ -66,23 +81,24 @@ export class StateFile {
   #full: Error | undefined;
   readonly #timer: NodeJS.Timeout;
   readonly #fs: StateFs;
-  /** Supplies the --output size at each compaction. */
-  outputSize: (() => number) | undefined;
+  readonly #output: OutputLog | undefined;
 
   private constructor(
     readonly path: string,
     readonly fingerprint: string,
-    readonly options: Required<Omit<StateFileOptions, 'fs'>>,
+    readonly options: Required<Omit<StateFileOptions, 'fs' | 'output'>>,
     fs: StateFs | undefined,
+    output: OutputLog | undefined,
   ) {
     this.#fs = fs ?? { writeSync, openSync };
+    this.#output = output;
     this.#timer = setInterval(() => this.#sync(), options.syncEveryMs).unref();
   }
 
   /** Opens (or creates) the state of `path` for input `fingerprint`; `InputError` if it is someone else's. */
   static open(path: string, fingerprint: string, options: StateFileOptions = {}): StateFile {
-    const { fs, ...rest } = options;
-    const state = new StateFile(path, fingerprint, { compactEvery: 10_000, syncEveryMs: 1000, ...rest }, fs);
+    const { fs, output, ...rest } = options;
+    const state = new StateFile(path, fingerprint, { compactEvery: 10_000, syncEveryMs: 1000, ...rest }, fs, output);
     let text: string | undefined;
     try {
       text = readFileSync(path, 'utf8');
@@ -94,6 +110,7 @@ export class StateFile {
     }
     try {
       if (text !== undefined) state.#load(text);
+      state.#reconcile();
       state.#compact();
     } catch (error) {
       clearInterval(state.#timer);
@@ -189,6 +206,25 @@ export class StateFile {
     this.#lastRead = this.#low;
   }
 
+  /**
+   * A crash between writing results to --output and recording them leaves them only in the
+   * file: they are finished (recorded now). A result torn by a crash or a full disk was
+   * answered, so it is lost rather than sent again. Only when the state already checkpointed
+   * this output: an --output new to this state may hold anyone's results.
+   */
+  #reconcile(): void {
+    if (this.#output === undefined || this.#outputBytes === undefined) return;
+    const { lines, torn } = this.#output.linesAfter(this.#outputBytes);
+    for (const line of lines) {
+      this.#above.add(line);
+      this.#lost.delete(line);
+    }
+    if (torn !== undefined && !this.isDone(torn)) {
+      this.#above.add(torn);
+      this.#lost.add(torn);
+    }
+  }
+
   #tryCompact(): void {
     try {
       this.#compact();
@@ -208,7 +244,8 @@ export class StateFile {
     while (this.#above.has(newLow + 1)) newLow++;
     // A lost line stays listed until its result is printed, however low `low` goes.
     const above = [...this.#above].filter((line) => line > newLow || this.#lost.has(line)).sort((a, b) => a - b);
-    const outputBytes = this.outputSize?.() ?? this.#outputBytes;
+    this.#output?.sync();
+    const outputBytes = this.#output?.size ?? this.#outputBytes;
     const records = [
       `${magic} ${version} ${this.fingerprint}`,
       `low ${newLow}`,
