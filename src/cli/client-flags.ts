@@ -34,23 +34,27 @@ export interface ClientFlagValues {
   header?: string[];
 }
 
-export const originFlagHelp = `  --concurrency <n|adaptive>  requests in flight per origin; adaptive starts at 10 and
-                              grows while the origin is healthy (default: adaptive)
-  --rate <n|adaptive|off>     requests per second per origin; adaptive learns it from
-                              429s and rate-limit headers (default: adaptive)`;
+export const originFlagHelp = `  --concurrency <n|adaptive>  requests in flight per origin; adaptive starts
+                              at 10 and grows while the origin is healthy
+                              (default: adaptive)
+  --rate <n|adaptive|off>     requests per second per origin; adaptive learns
+                              it from 429s and rate-limit headers
+                              (default: adaptive)`;
 
-export const requestFlagHelp = `  --max-retries <n>           retries per request after the first attempt (default: ${retryDefaults.maxRetries})
-  --retry-method <method>     also retry this method once it was sent, e.g. POST after a
-                              429 (repeatable or comma-separated; GET, HEAD, OPTIONS,
-                              PUT, DELETE, TRACE, QUERY always are; so is any request
-                              with an Idempotency-Key header)
-  --retry-status <code>       also retry this status (repeatable or comma-separated;
-                              default: ${retryDefaults.statusCodes.join(', ')})
-  --max-retry-after <dur>     longest server-asked wait (Retry-After) to sleep through;
-                              a longer one fails the request at once (default: 60s)
-  --timeout <duration>        limit per attempt until the response headers (default: none)
-  -H, --header 'Name: value'  add a header to every request (repeatable); without one,
-                              User-Agent is sluice/<version>`;
+export const requestFlagHelp = `  --max-retries <n>           retries after the first attempt (default: ${retryDefaults.maxRetries})
+  --retry-method <method>     also retry this method once it was sent, e.g.
+                              POST after a 429 (repeatable or comma-separated;
+                              GET HEAD OPTIONS PUT DELETE TRACE QUERY always
+                              are, and so is a request with Idempotency-Key)
+  --retry-status <code>       also retry this status (repeatable or comma-
+                              separated; default: ${retryDefaults.statusCodes.join(' ')})
+  --max-retry-after <dur>     longest server-asked wait (Retry-After) to sleep
+                              through; a longer one fails the request at once
+                              (default: 60s)
+  --timeout <dur>             limit per attempt until the response headers
+                              (default: none)
+  -H, --header 'Name: value'  add a header to every request (repeatable);
+                              User-Agent is sluice/<version> unless set`;
 
 export const durationHelp = 'Durations are written as 500ms, 30s, 2m, 1m30s or 1h; a bare number is seconds.';
 

@@ -67,7 +67,8 @@ ${exitCodeList([0, 1, 2, 70, 74, 78, 130, 141, 143], {
 Examples:
   sluice get https://api.example.com/users/1
   sluice get -i -H "Authorization: Bearer $TOKEN" https://api.example.com/me
-  sluice get -X POST -d '{"name":"Ada"}' -H 'Content-Type: application/json' https://api.example.com/users
+  sluice get -X POST -d '{"name":"Ada"}' -H 'Content-Type: application/json' \\
+    https://api.example.com/users
   sluice get -v --max-retry-after 5m https://api.example.com/slow-quota
 `;
 

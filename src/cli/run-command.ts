@@ -44,7 +44,7 @@ interface RunValues extends ClientFlagValues {
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'send one request per line of a file (URLs or NDJSON); print results as NDJSON',
+  summary: 'send one request per line (URLs or NDJSON); print NDJSON results',
   help: runHelp,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs<RunValues>('run', argv, options);

@@ -15,9 +15,10 @@ Input: one request per line, each line either a URL or a JSON object.
   https://api.example.com/users/1
   {"url":"https://api.example.com/users","method":"POST","body":{"name":"Ada"}}
   Fields: url (required), method (default GET), headers (object of strings),
-  body (a string is sent as is; any other JSON value is sent as JSON), id (copied
-  to the result). Blank lines and lines starting with # are skipped. A file is
-  checked before anything is sent; a bad line is reported as "line 7: ...".
+  body (a string is sent as is; any other JSON value is sent as JSON), id
+  (copied to the result). Blank lines and lines starting with # are skipped.
+  A file is checked before anything is sent; a bad line is reported as
+  "line 7: ...".
 
 Output: one JSON object per finished request, in the order they finish.
   {"line":1,"url":"https://api.example.com/users/1","method":"GET","status":200,
@@ -30,21 +31,22 @@ Output: one JSON object per finished request, in the order they finish.
 Options:
 ${originFlagHelp}
 ${requestFlagHelp}
-  -o, --output <file>         append results to <file> (created if missing, never
-                              truncated): with --state, a resumed run adds the rest
-                              and every result is in <file> exactly once
-  --include-header <name>     copy this response header into each result (repeatable)
-  --output-dir <dir>          write each body to <dir>/<line>.<ext>; results carry
-                              "bodyFile" instead of "body"
+  -o, --output <file>         append results to <file> (created if missing,
+                              never truncated); with --state, a resumed run
+                              adds the rest: every result in <file> once
+  --include-header <name>     copy this response header into each result
+                              (repeatable)
+  --output-dir <dir>          write each body to <dir>/<line>.<ext>; results
+                              carry "bodyFile" instead of "body"
   --no-body                   leave bodies out of the results
-  --ordered                   print results in input order (finished ones wait for
-                              earlier ones, up to 1024)
+  --ordered                   print results in input order (finished ones
+                              wait for earlier ones, up to 1024)
   --fail-fast                 stop at the first failed request (exit 1)
-  --state <file>              record finished lines in <file>; after Ctrl-C, a crash
-                              or a full disk, run the same command again to continue
-                              where it stopped (finished requests are not sent again;
-                              a request cut short may be). With stdin, feed it the
-                              same input again
+  --state <file>              record finished lines in <file>; after Ctrl-C,
+                              a crash or a full disk, run the same command
+                              again to go on where it stopped (finished
+                              requests are not sent again; one cut short may
+                              be). With stdin, feed it the same input again
   -q, --quiet                 no progress line and no summary on stderr
   -h, --help                  show this help
 
@@ -54,9 +56,10 @@ With --state, use --output rather than '> results.ndjson': running the same
 command again with '>' empties the file first, losing the results of the run
 you resume (use '>>' if you must redirect).
 
-On a terminal, stderr shows a progress line (done/total, rate, in flight, queued,
-429s, pause, ETA); otherwise only a summary at the end. Ctrl-C stops sending,
-lets requests in flight finish for up to 2 s, saves --state, and exits 130.
+On a terminal, stderr shows a progress line (done/total, rate, in flight,
+queued, 429s, pause, ETA); otherwise only a summary at the end. Ctrl-C stops
+sending, lets requests in flight finish for up to 2 s, saves --state, and
+exits 130.
 
 Credentials in a URL (https://user:password@host/) are sent as Basic
 authentication and shown as *** in results and messages. With
@@ -70,6 +73,8 @@ ${exitCodeHelp}
 Examples:
   sluice run urls.txt > results.ndjson
   sluice run --state run.state --output results.ndjson requests.ndjson
-  sluice run --retry-method POST --max-retry-after 2m --include-header x-ratelimit-remaining requests.ndjson
-  seq 1 500 | sed 's|^|https://api.example.com/items/|' | sluice run - | jq -c '{line,status}'
+  sluice run --retry-method POST --max-retry-after 2m \\
+    --include-header x-ratelimit-remaining requests.ndjson
+  seq 1 500 | sed 's|^|https://api.example.com/items/|' | sluice run - \\
+    | jq -c '{line,status}'
 `;
