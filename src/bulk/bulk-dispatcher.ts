@@ -1,7 +1,8 @@
 // The dispatcher the bulk runner sends through: a client's own engine over its undici dispatcher,
-// as the `sluice/undici` interceptor composes it, with redirects followed outside the engine.
+// as the `sluice/undici` interceptor composes it. Redirects are followed by the item (see
+// dispatch-item.ts), outside the engine, so each hop is gated under its own origin.
 
-import { interceptors, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Engine } from '../engine/engine.js';
 import { dispatchThroughEngine } from '../undici/interceptor.js';
 
@@ -23,14 +24,12 @@ declare module 'undici' {
 }
 
 /** fetch's limit, so a bulk item follows redirects exactly as far as `client.fetch` would. */
-const maxRedirections = 20;
+export const maxRedirections = 20;
 
 /**
- * `base` with, from the outside in: undici's redirect interceptor (each hop is its own request
- * to the engine, gated under its own origin, as the interceptor's docs ask), the engine (gate
- * admission, retries), and a layer beneath it that lets the item count its attempts and learn
- * the URL its final response came from. The engine is the client's: one gate per origin whether
- * a request comes through `client.fetch` or a bulk run.
+ * `base` with the engine (gate admission, retries) and, beneath it, a layer that lets the item
+ * count its attempts and learn the URL its final response came from. The engine is the
+ * client's: one gate per origin whether a request comes through `client.fetch` or a bulk run.
  */
 export function createBulkDispatcher(engine: Engine, base: Dispatcher): Dispatcher {
   const track: Dispatcher.DispatchInterceptor = (dispatch) => (opts, handler) => {
@@ -38,5 +37,5 @@ export function createBulkDispatcher(engine: Engine, base: Dispatcher): Dispatch
     return dispatch(opts, handler);
   };
   const gate: Dispatcher.DispatchInterceptor = (dispatch) => (opts, handler) => dispatchThroughEngine(engine, dispatch, opts, handler);
-  return base.compose(track, gate, interceptors.redirect({ maxRedirections, throwOnMaxRedirect: true }));
+  return base.compose(track, gate);
 }

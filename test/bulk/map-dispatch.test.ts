@@ -85,6 +85,35 @@ describe('client.map on the dispatcher path', () => {
     expect(result!.response!.url).toBe(`${server.origin}/new`);
   });
 
+  it('redirects a POST with 303 as a GET, drops Authorization across origins, and fails a loop', async () => {
+    const other = sequence([{ status: 200, body: 'elsewhere' }]);
+    const elsewhere = await loopback(other.handlers);
+    const server = await loopback([
+      http.post('*/submit', () => new HttpResponse(null, { status: 303, headers: { location: '/done' } })),
+      http.get('*/done', ({ request }) => HttpResponse.text(`${request.method} ${request.headers.get('content-type') ?? 'no body'}`)),
+      http.get('*/away', () => new HttpResponse(null, { status: 307, headers: { location: `${elsewhere.origin}/there` } })),
+      http.get('*/loop', () => new HttpResponse(null, { status: 302, headers: { location: '/loop' } })),
+    ]);
+    const c = client();
+    const results = await collect(
+      c.map(
+        [
+          { input: `${server.origin}/submit`, init: { method: 'POST', body: 'x' } },
+          { input: `${server.origin}/away`, init: { headers: { authorization: 'Bearer secret' } } },
+          `${server.origin}/loop`,
+        ],
+        (spec) => spec,
+        { ordered: true },
+      ),
+    );
+    expect(results[0]).toMatchObject({ ok: true, body: 'GET no body' });
+    expect(results[1]).toMatchObject({ ok: true, body: 'elsewhere' });
+    expect(results[1]!.response!.url).toBe(`${elsewhere.origin}/there`);
+    expect(other.log[0]!.headers.authorization).toBeUndefined();
+    expect(results[2]!.ok).toBe(false);
+    expect(results[2]!.error).toBeInstanceOf(TypeError);
+  });
+
   it('reports a network failure as fetch does: a TypeError with the cause', async () => {
     const gone = await startLoopbackServer([]);
     await gone.close();
