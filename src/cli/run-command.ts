@@ -71,7 +71,7 @@ export const runCommand: Command = {
     let total: number | undefined;
     let fingerprint = 'stdin';
     if (input !== '-') {
-      const scan = await scanInputFile(input);
+      const scan = await scanInputFile(input, { fingerprint: values.state !== undefined });
       if (scan.invalid > 0) {
         for (const error of scan.errors) io.stderr.write(`sluice: ${error.message}\n`);
         const more = scan.invalid - scan.errors.length;

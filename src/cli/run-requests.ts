@@ -12,7 +12,7 @@ import { dispatchItem, type RawResult } from '../bulk/dispatch-item.js';
 import { InputError } from './cli-errors.js';
 import type { CliIo } from './command.js';
 import { ExitCode } from './exit-codes.js';
-import { openInput, readRequests } from './input-file.js';
+import { openInput, RequestSource } from './input-file.js';
 import type { InputRequest } from './input-line.js';
 import { watchInterrupts } from './interrupt.js';
 import { lineDispatch, type LineDefaults } from './line-request.js';
@@ -81,25 +81,23 @@ export async function runRequests(plan: RunPlan): Promise<number> {
   const onStreamError = (error: NodeJS.ErrnoException) => onWriteFailure(stdoutFailure(error));
   if (plan.output.kind === 'stdout') io.stdout.on('error', onStreamError);
 
-  async function* requests(): AsyncGenerator<InputRequest> {
-    for await (const request of readRequests(openInput(plan.input, io.stdin))) {
-      if (interrupt.requested || state?.full) return;
-      if (state?.isLost(request.line)) {
-        // Answered in an earlier run whose output failed: said so now, not sent again.
-        state.read(request.line, false);
-        tally.finished({ ok: false, error: 'lost' });
-        await committer.add(request.line, `${JSON.stringify(lostRecord(request))}\n`);
-        continue;
-      }
-      if (state?.isDone(request.line)) {
-        state.read(request.line, false);
-        tally.resumed++;
-        continue;
-      }
-      state?.read(request.line, true);
-      yield request;
+  // Decided per line as it is read: the run's source answers without a promise for most lines.
+  const requests = new RequestSource(openInput(plan.input, io.stdin), (request) => {
+    if (interrupt.requested || state?.full) return 'stop';
+    if (state?.isLost(request.line)) {
+      // Answered in an earlier run whose output failed: said so now, not sent again.
+      state.read(request.line, false);
+      tally.finished({ ok: false, error: 'lost' });
+      return committer.add(request.line, `${JSON.stringify(lostRecord(request))}\n`) ?? 'skip';
     }
-  }
+    if (state?.isDone(request.line)) {
+      state.read(request.line, false);
+      tally.resumed++;
+      return 'skip';
+    }
+    state?.read(request.line, true);
+    return 'send';
+  });
 
   const sink = bodySink({ outputDir: plan.outputDir, include: plan.includeBody, maxInlineBytes });
   const makeSender = (control: RunControl): ItemSender<InputRequest, LineResult> => {
@@ -111,7 +109,7 @@ export async function runRequests(plan: RunPlan): Promise<number> {
   };
   const run = new BulkRun<InputRequest, LineResult>(
     engine,
-    requests(),
+    requests,
     (request) => request.url,
     {
       // A fixed --concurrency is the window per origin the user asked for; the bulk runner's
