@@ -45,6 +45,12 @@ export interface MapMethod {
  *
  * Pulling is in source order: an item whose key is paused holds back the items behind it, even
  * for other keys (bounded memory leaves nowhere to put them).
+ *
+ * Memory: the run retains at most `concurrency` requests and `bufferSize` results (bodies up to
+ * `maxBodyBytes` each), whatever the source's length. The process's peak RSS is mostly V8's
+ * young generation, which grows to 64 MB per semi-space under a sustained request rate; start
+ * Node with `--max-semi-space-size=8` (as `sluice run` does) to bound it, and lower
+ * `concurrency` and `bufferSize` for large bodies.
  */
 // One overload per `body` mode, as in `MapMethod`.
 type Run<T> = [client: MapClient, source: Source<T>, toRequest: ToRequest<T>];
