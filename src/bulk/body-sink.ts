@@ -26,8 +26,11 @@ export interface BodySink<B> {
 /** Makes the sink for one item's final response; a throw fails the item (and drops the connection). */
 export type SinkFactory<T, B> = (head: ResponseHead, input: T, index: number) => BodySink<B>;
 
-/** Collects the body as bytes, refusing more than `maxBytes` (declared or received). */
-export class CollectSink implements BodySink<Uint8Array> {
+/**
+ * Collects the body, refusing more than `maxBytes` (declared or received); a subclass says what
+ * the collected bytes become. A class, since one is made per response of a long run.
+ */
+export abstract class Collector<B> implements BodySink<B> {
   #chunks: Buffer[] = [];
   #length = 0;
 
@@ -45,15 +48,25 @@ export class CollectSink implements BodySink<Uint8Array> {
     this.#chunks.push(chunk);
   }
 
-  end(): Uint8Array {
+  abstract end(): B | Promise<B>;
+
+  error(): void {
+    this.#chunks = [];
+  }
+
+  /** The whole body, its content coding undone. */
+  protected bytes(): Uint8Array {
     const chunks = this.#chunks;
     this.#chunks = [];
     const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#length);
     return decodeContent(bytes, this.head.headers['content-encoding'], this.maxBytes);
   }
+}
 
-  error(): void {
-    this.#chunks = [];
+/** The body as bytes. */
+export class CollectSink extends Collector<Uint8Array> {
+  end(): Uint8Array {
+    return this.bytes();
   }
 }
 

@@ -3,7 +3,7 @@
 
 import type { Dispatcher } from 'undici';
 import type { ItemSender, RunControl } from './bulk-run.js';
-import { CollectSink, type SinkFactory } from './body-sink.js';
+import { Collector, CollectSink, type ResponseHead, type SinkFactory } from './body-sink.js';
 import { decodeBody } from './body-mode.js';
 import { dispatchItem, type DispatchContext } from './dispatch-item.js';
 import { fetchLikeSpec } from './fetch-like-spec.js';
@@ -51,9 +51,21 @@ export function mapSender<T>(control: RunControl, parts: MapSenderParts): ItemSe
 
 /** A sink collecting the body and decoding it as `mode` says when it ends. */
 function collectAs<T>(mode: 'text' | 'json' | 'bytes', maxBytes: number): SinkFactory<T, unknown> {
-  return (head) => {
-    const sink = new CollectSink(head, maxBytes);
-    if (mode === 'bytes') return sink;
-    return { data: (chunk) => sink.data(chunk), end: () => decodeBody(sink.end(), mode), error: () => sink.error() };
-  };
+  if (mode === 'bytes') return (head) => new CollectSink(head, maxBytes);
+  return (head) => new DecodedSink(head, maxBytes, mode);
+}
+
+/** The body as `response.text()` or `response.json()` gives it. */
+class DecodedSink extends Collector<unknown> {
+  constructor(
+    head: ResponseHead,
+    maxBytes: number,
+    readonly mode: 'text' | 'json',
+  ) {
+    super(head, maxBytes);
+  }
+
+  end(): unknown {
+    return decodeBody(this.bytes(), this.mode);
+  }
 }

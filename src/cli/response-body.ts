@@ -5,7 +5,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { CollectSink, discardSink, type BodySink, type ResponseHead, type SinkFactory } from '../bulk/body-sink.js';
+import { Collector, discardSink, type BodySink, type ResponseHead, type SinkFactory } from '../bulk/body-sink.js';
 import type { InputRequest } from './input-line.js';
 
 /** What a result line says about the body. */
@@ -30,9 +30,15 @@ export function bodySink(options: BodyOutputOptions): SinkFactory<InputRequest, 
   return (head, input) => {
     if (options.outputDir !== undefined) return new FileSink(join(options.outputDir, `${input.line}${extensionOf(head)}`));
     if (!options.include) return nothing;
-    const collect = new CollectSink(head, options.maxInlineBytes);
-    return { data: (chunk) => collect.data(chunk), end: () => inline(collect.end(), head), error: () => collect.error() };
+    return new InlineSink(head, options.maxInlineBytes);
   };
+}
+
+/** Collects the body for the result line. */
+class InlineSink extends Collector<KeptBody> {
+  end(): KeptBody {
+    return inline(this.bytes(), this.head);
+  }
 }
 
 /** Streams the body to a file, pausing the connection while the disk is behind. */
