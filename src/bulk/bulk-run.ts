@@ -86,6 +86,20 @@ export class BulkRun<T, R extends Settled> implements BulkResults<R> {
     return this;
   }
 
+  /**
+   * A result already waiting, handed over without a promise; undefined when none is (then
+   * await `next()`). For a consumer of a long run that wants one promise per wait, not per result.
+   */
+  takeReady(): R | undefined {
+    if (this.#pump === undefined) return undefined;
+    const result = this.#buffer.takeNow();
+    if (result !== undefined) {
+      this.#yielded++;
+      this.#wake();
+    }
+    return result;
+  }
+
   async next(): Promise<IteratorResult<R, undefined>> {
     this.#pump ??= this.#start();
     const result = await this.#buffer.take();
@@ -122,13 +136,16 @@ export class BulkRun<T, R extends Settled> implements BulkResults<R> {
       const source = this.source as Partial<AsyncIterable<T> & Iterable<T>>;
       iterator = source[Symbol.asyncIterator]?.() ?? source[Symbol.iterator]!();
       let lastTarget: string | URL | undefined;
+      // Places the last item's key had left when it was sent, as far as its stats then told.
+      let spare = 0;
       // Per item, the common case (room, a sync source, a sync toRequest) awaits nothing: a
       // promise per step per item is garbage a million-item run need not make.
       while (!this.#stop.stopped) {
         if (!this.#hasRoom() && !(await this.#until(this.#hasRoom))) break;
         // The item's key is unknown until it is pulled; the last item's key is the best guess
         // (right for single-origin sources), so capacity is there before the pull, not after.
-        if (lastTarget !== undefined && !this.#roomNow(lastTarget)) {
+        // Known spare room makes asking again needless (the key is asked after the pull anyway).
+        if (lastTarget !== undefined && spare <= 0 && !this.#roomNow(lastTarget)) {
           if ((await this.#keyHasRoom(lastTarget)) === undefined) break;
         }
         const next = iterator.next();
@@ -155,6 +172,7 @@ export class BulkRun<T, R extends Settled> implements BulkResults<R> {
           continue;
         }
         this.#send(step.value, index, prepared, room.key);
+        spare = room.limit === undefined ? 0 : Math.min(room.limit - room.inFlight! - 1, room.limit - this.#inFlightByKey.get(room.key)!);
         // Admission happens a few microtasks into the send. While the key is paced, let it take
         // its token before `ready()` is asked about the next item, or that item would queue in
         // the gate. Unpaced, the window alone decides, and a turn per item would cost throughput.
@@ -303,6 +321,9 @@ export class BulkRun<T, R extends Settled> implements BulkResults<R> {
 interface Room {
   key: string;
   rate: number;
+  /** The key's window and requests in flight, when its stats were read. */
+  limit?: number;
+  inFlight?: number;
   error?: { reason: unknown };
 }
 

@@ -141,7 +141,14 @@ export async function runRequests(plan: RunPlan): Promise<number> {
   progress?.start();
 
   try {
-    for await (const result of run) {
+    for (;;) {
+      // Results already waiting are taken without a promise each; only an empty buffer is awaited.
+      let result = run.takeReady();
+      if (result === undefined) {
+        const step = await run.next();
+        if (step.done) break;
+        result = step.value;
+      }
       // Cut short by Ctrl-C or --fail-fast: not finished, so not printed and not recorded;
       // a resumed run sends it again.
       if (result.cancelled) {
