@@ -145,9 +145,10 @@ export function onFixedWindow(
   // Spent: nothing more until the edge, then the whole quota at once (a fixed window allows it).
   const { edgeLow, edgeHigh } = edgeBounds(fixed, now, resetMs);
   const margin = Math.min(MAX_EDGE_MARGIN_MS, EDGE_MARGIN_MS + jitterMs(s));
-  // Probing narrows the edge only down to what answers can tell apart: a window opens somewhere
-  // between its first attempt's send and answer, so bounds closer than a round trip stay apart.
-  const known = Math.max(10, KNOWN_WITHIN * fixed.windowHigh, 2 * (s.traffic.srtt ?? 0));
+  // Probing narrows the edge only down to what a probe can tell apart: it was decided somewhere
+  // between its send and its answer, a lone request's round trip (not a burst's, which queues).
+  const { minRtt } = s.traffic;
+  const known = Math.max(10, KNOWN_WITHIN * fixed.windowHigh, Number.isFinite(minRtt) ? 2 * minRtt : 0);
   fixed.probing = Number.isFinite(edgeLow) && edgeHigh - edgeLow > known;
   // Uncertain: one request halfway between the bounds, before the whole quota.
   const until = (fixed.probing ? (edgeLow + edgeHigh) / 2 : edgeHigh) + margin;
