@@ -74,7 +74,7 @@ export interface SluiceClient {
 export function createClient(options: ClientOptions = {}): SluiceClient {
   const engine: Engine = createEngine(options);
   const ownAgent = engine.config.dispatcher ? undefined : createOwnAgent();
-  const dispatcher: Dispatcher = engine.config.dispatcher ?? ownAgent!;
+  const dispatcher: Dispatcher = engine.config.dispatcher ?? ownAgent!.dispatcher;
   const shutdown = new Shutdown(engine, engine.config.closeGrace, ownAgent);
 
   function sluiceFetch(input: string | URL | Request, init?: SluiceRequestInit): Promise<Response> {
@@ -99,7 +99,7 @@ export function createClient(options: ClientOptions = {}): SluiceClient {
     const through = (request.rest as { dispatcher?: Dispatcher }).dispatcher ?? dispatcher;
     // On the client's own Agent, close() ends what is in flight by destroying the Agent; on any
     // other dispatcher sluice may not do that, so such a request carries a signal close() aborts.
-    const abortable = through === ownAgent ? undefined : closeSignal(request);
+    const abortable = through === ownAgent?.dispatcher ? undefined : closeSignal(request);
     const response = engine.run(
       {
         url: request.url,

@@ -22,6 +22,8 @@ interface Installation {
 }
 
 let installation: Installation | undefined;
+/** The last installation taken out, until its close resolves: a later `uninstall({ force })` reaches it. */
+let uninstalled: Installation | undefined;
 
 /**
  * Sets undici's global dispatcher to the one already there (a default Agent, a ProxyAgent the
@@ -60,20 +62,26 @@ export function install(options: SluiceOptions = {}): SluiceInterceptor {
  * composed over the installed one passes straight through — and the interceptor closes as
  * `close()` does: requests it queued or holds between attempts fail with `ClientClosedError`,
  * attempts in flight may finish for the grace period (`options.grace`, else `closeGrace`).
- * Resolves once none is left; at once when sluice is not installed.
+ * Resolves once none is left; at once when sluice is not installed. Called again while that
+ * close is still going (`uninstall({ force: true })`), it shortens it as `close()` would.
  */
 export function uninstall(options?: CloseOptions): Promise<void> {
   const state = installation;
-  if (!state) return Promise.resolve();
+  if (!state) return uninstalled?.close(options) ?? Promise.resolve();
   try {
     checkCloseOptions(options);
   } catch (error) {
     return Promise.reject(error);
   }
   installation = undefined;
+  uninstalled = state;
   state.active = false;
   restoreGlobals(state);
-  return state.close(options);
+  const closed = state.close(options);
+  void closed.then(() => {
+    if (uninstalled === state) uninstalled = undefined;
+  });
+  return closed;
 }
 
 function restoreGlobals(state: Installation): void {
