@@ -1,0 +1,287 @@
+// A chaos run: thousands of requests with mixed faults over several origins and methods, through
+// client.fetch, install() and client.map at once, then every invariant checked from the
+// servers' ledgers and the callers' outcomes. Shared by the test suite's short run and `npm run soak`.
+
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
+import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
+import { createClient, type SluiceClient } from '../../src/client.js';
+import type { ClientOptions } from '../../src/client-options.js';
+import { isSluiceError } from '../../src/errors.js';
+import { install, uninstall } from '../../src/undici/index.js';
+import { activeResources, leftoverResources } from './active-resources.js';
+import { bodyFor, defaultMix, startChaosServer, type ChaosServer, type FaultKind, type FaultMix } from './chaos-server.js';
+
+export interface ChaosOptions {
+  /** Requests to send at least, over the three adapters together. */
+  requests: number;
+  /** And for at least this long (ms): the run goes on until both are reached. @default 0 */
+  minDurationMs?: number;
+  /** Loopback origins the requests are spread over. @default 4 */
+  origins?: number;
+  /** Requests each of fetch and install() keeps in flight (map uses its own `concurrency`). @default 48 */
+  concurrency?: number;
+  mix?: FaultMix;
+  seed?: string;
+  /** Called every `progressEveryMs` with the figures so far. */
+  onProgress?: (figures: { sent: number; settled: number; elapsedMs: number }) => void;
+  progressEveryMs?: number;
+}
+
+export interface ChaosReport {
+  requests: number;
+  attempts: number;
+  /** Attempts answered with a fault (a slow drip included), as a share of all attempts. */
+  faultShare: number;
+  faults: Record<FaultKind, number>;
+  /** How requests ended, by kind ("200", "429", "TypeError", "TimeoutError", …). */
+  outcomes: Record<string, number>;
+  /** Requests that never settled. */
+  lost: number;
+  /** Final errors of a type sluice does not document (a bug), with a sample of messages. */
+  unexpected: string[];
+  /** POSTs without an Idempotency-Key the server received more than once. */
+  duplicateNonIdempotent: number;
+  /** 200 bodies read to the end that differ from what the server sent. */
+  corruptedBodies: number;
+  /** Body reads that failed although the last attempt's answer was whole. */
+  unexplainedBodyFailures: number;
+  /** Attempts whose request body was not the one the request carries. */
+  corruptedUploads: number;
+  /** Retries that reached the server before the time it had asked for. */
+  earlyRetries: number;
+  /** The least time a retry came after the server's time ran out (ms); Infinity when none was asked. */
+  minRetryMarginMs: number;
+  heap: { baselineMB: number; afterMB: number; ratio: number };
+  /** Event-loop resources left once everything was closed. */
+  leftover: string[];
+  elapsedMs: number;
+  /** Each client's gates as they ended (window, rate), for reading what the faults did. */
+  finalStats: Record<string, { limit: number; rate: number; rateState: string }[]>;
+}
+
+const METHODS = ['GET', 'GET', 'GET', 'GET', 'GET', 'PUT', 'PUT', 'DELETE', 'POST', 'POST', 'POST', 'POST+key'] as const;
+
+interface Outcome {
+  id: string;
+  method: string;
+  kind: string;
+  /** The body read back was whole and as sent; false when it differed; undefined when not read to its end. */
+  bodyOk?: boolean;
+  bodyFailed?: boolean;
+  unexpected?: string;
+}
+
+/** `gc()` even without `--expose-gc`: the flag can be set at run time, and a fresh context sees the function. */
+function collector(): () => void {
+  const existing = (globalThis as { gc?: () => void }).gc;
+  if (existing) return existing;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+async function settledHeap(gc: () => void): Promise<number> {
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const { requests, minDurationMs = 0, origins: originCount = 4, concurrency = 48, mix = defaultMix, seed = 'chaos' } = options;
+  const gc = collector();
+  const baselineResources = activeResources();
+  const baselineHeap = await settledHeap(gc);
+  const started = performance.now();
+
+  const servers: ChaosServer[] = [];
+  for (let i = 0; i < originCount; i++) servers.push(await startChaosServer(`${seed}/${i}`, mix));
+
+  // Short server times and backoff keep a run to thousands a minute; the attempt timeout ends hangs.
+  const clientOptions: ClientOptions = { timeout: { attempt: 400 }, retry: { backoff: { base: 10, max: 200 } } };
+  const client = createClient(clientOptions);
+  const mapClient = createClient(clientOptions);
+  const previousGlobal = getGlobalDispatcher();
+  const programAgent = new Agent();
+  setGlobalDispatcher(programAgent);
+  const installed = install(clientOptions);
+
+  const outcomes: Outcome[] = [];
+  let issued = 0;
+  let settled = 0;
+  const perAdapter = Math.ceil(requests / 3);
+  const keepGoing = (count: number) => count < perAdapter || performance.now() - started < minDurationMs;
+  const progress = options.onProgress
+    ? setInterval(() => options.onProgress!({ sent: issued, settled, elapsedMs: performance.now() - started }), options.progressEveryMs ?? 10_000)
+    : undefined;
+
+  const plan = (adapter: string, i: number) => {
+    const id = `${adapter}-${i}`;
+    const method = METHODS[i % METHODS.length]!;
+    const url = `${servers[i % servers.length]!.origin}/c/${id}`;
+    const verb = method === 'POST+key' ? 'POST' : method;
+    const init: RequestInit = { method: verb };
+    if (verb === 'PUT' || verb === 'POST') init.body = bodyFor(id);
+    if (method === 'POST+key') init.headers = { 'idempotency-key': id };
+    return { id, url, init, verb };
+  };
+  const record = (outcome: Outcome) => {
+    outcomes.push(outcome);
+    settled++;
+  };
+
+  // fetch and install(): a fixed number of callers, each sending its next request when the last settled.
+  const viaFetch = async (adapter: string, send: (url: string, init: RequestInit) => Promise<Response>) => {
+    let next = 0;
+    const caller = async () => {
+      while (keepGoing(next)) {
+        const { id, url, init, verb } = plan(adapter, next++);
+        issued++;
+        record(await fetchOutcome(id, verb, () => send(url, init)));
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, caller));
+  };
+  // map: one run over an endless source, pulled on capacity; results as they complete.
+  const viaMap = async () => {
+    function* items() {
+      for (let i = 0; keepGoing(i); i++) {
+        issued++;
+        yield i;
+      }
+    }
+    for await (const result of mapClient.map(items(), (i) => {
+      const { url, init } = plan('map', i);
+      return { input: url, init };
+    })) {
+      const { id, verb } = plan('map', result.input);
+      record(mapOutcome(id, verb, result));
+    }
+  };
+
+  await Promise.all([viaFetch('fetch', (url, init) => client.fetch(url, init)), viaFetch('install', (url, init) => globalThis.fetch(url, init)), viaMap()]);
+  clearInterval(progress);
+  const lost = issued - settled;
+
+  const finalStats = {
+    fetch: client.stats().map(({ limit, rate, rateState }) => ({ limit, rate, rateState })),
+    map: mapClient.stats().map(({ limit, rate, rateState }) => ({ limit, rate, rateState })),
+    install: installed.stats().map(({ limit, rate, rateState }) => ({ limit, rate, rateState })),
+  };
+  await Promise.all([client.close(), mapClient.close(), uninstall()]);
+  setGlobalDispatcher(previousGlobal);
+  await programAgent.close();
+
+  // The servers' ledgers against the callers' outcomes.
+  const faults = Object.fromEntries(Object.keys(servers[0]!.faults).map((k) => [k, 0])) as Record<FaultKind, number>;
+  let attempts = 0;
+  let duplicateNonIdempotent = 0;
+  let corruptedUploads = 0;
+  let earlyRetries = 0;
+  let minRetryMarginMs = Infinity;
+  const lastFault = new Map<string, FaultKind>();
+  for (const server of servers) {
+    for (const [kind, count] of Object.entries(server.faults)) faults[kind as FaultKind] += count;
+    for (const [id, list] of server.ledger) {
+      attempts += list.length;
+      lastFault.set(id, list.at(-1)!.fault);
+      if (list[0]!.method === 'POST' && !list[0]!.idempotencyKey && list.length > 1) duplicateNonIdempotent++;
+      for (let i = 0; i < list.length; i++) {
+        const attempt = list[i]!;
+        if (!attempt.bodyIntact) corruptedUploads++;
+        const next = list[i + 1];
+        if (next === undefined || attempt.serverTimeMs === undefined || attempt.answeredAt === undefined) continue;
+        const margin = next.at - (attempt.answeredAt + attempt.serverTimeMs);
+        minRetryMarginMs = Math.min(minRetryMarginMs, margin);
+        // A timer may fire up to 1 ms early on libuv's millisecond clock; anything more is a bug.
+        if (margin < -1) earlyRetries++;
+      }
+    }
+  }
+  await Promise.all(servers.map((server) => server.close()));
+
+  const counts: Record<string, number> = {};
+  const unexpected: string[] = [];
+  let corruptedBodies = 0;
+  let unexplainedBodyFailures = 0;
+  for (const outcome of outcomes) {
+    counts[outcome.kind] = (counts[outcome.kind] ?? 0) + 1;
+    if (outcome.unexpected !== undefined && unexpected.length < 20) unexpected.push(outcome.unexpected);
+    if (outcome.bodyOk === false) corruptedBodies++;
+    const fault = lastFault.get(outcome.id);
+    if (outcome.bodyFailed && fault !== 'reset-mid-body' && fault !== 'truncated') unexplainedBodyFailures++;
+  }
+  const unexpectedCount = outcomes.filter((o) => o.unexpected !== undefined).length;
+  const faulted = attempts - faults.ok;
+  const report = {
+    requests: settled,
+    attempts,
+    faultShare: faulted / attempts,
+    faults,
+    outcomes: counts,
+    lost,
+    unexpected: unexpectedCount > unexpected.length ? [...unexpected, `… ${unexpectedCount} in all`] : unexpected,
+    duplicateNonIdempotent,
+    corruptedBodies,
+    unexplainedBodyFailures,
+    corruptedUploads,
+    earlyRetries,
+    minRetryMarginMs,
+    elapsedMs: performance.now() - started,
+    finalStats,
+  };
+  // Everything the run made is dropped before the heap is measured: only the report is left.
+  outcomes.length = 0;
+  servers.length = 0;
+  const afterHeap = await settledHeap(gc);
+  const leftover = await leftoverResources(baselineResources);
+  return {
+    ...report,
+    heap: { baselineMB: baselineHeap / 2 ** 20, afterMB: afterHeap / 2 ** 20, ratio: afterHeap / baselineHeap },
+    leftover,
+  };
+}
+
+/** One fetch-shaped request to its end: the response read whole (and checked), or the error classified. */
+async function fetchOutcome(id: string, verb: string, send: () => Promise<Response>): Promise<Outcome> {
+  let response: Response;
+  try {
+    response = await send();
+  } catch (error) {
+    return { id, method: verb, ...classify(error) };
+  }
+  return { id, method: verb, ...(await readBody(id, verb, response)) };
+}
+
+function mapOutcome(id: string, verb: string, result: { response?: Response; body?: unknown; error?: unknown; ok: boolean }): Outcome {
+  if (result.response === undefined) return { id, method: verb, ...classify(result.error) };
+  const kind = String(result.response.status);
+  if (result.error !== undefined) return { id, method: verb, kind, bodyFailed: true };
+  if (result.response.status !== 200) return { id, method: verb, kind };
+  return { id, method: verb, kind, bodyOk: result.body === (verb === 'HEAD' ? '' : bodyFor(id)) };
+}
+
+async function readBody(id: string, verb: string, response: Response): Promise<Omit<Outcome, 'id' | 'method'>> {
+  const kind = String(response.status);
+  let text: string;
+  try {
+    text = await response.text();
+  } catch {
+    return { kind, bodyFailed: true };
+  }
+  if (response.status !== 200) return { kind };
+  return { kind, bodyOk: text === (verb === 'HEAD' ? '' : bodyFor(id)) };
+}
+
+/** A final error as a kind; one that is neither a network TypeError nor a SluiceError is unexpected. */
+function classify(error: unknown): Omit<Outcome, 'id' | 'method'> {
+  if (isSluiceError(error)) return { kind: error.name };
+  if (error instanceof TypeError && error.cause !== undefined) {
+    // Node's fetch (install()) wraps a dispatcher's error, sluice's own included.
+    const cause = error.cause;
+    return { kind: isSluiceError(cause) ? `TypeError(${cause.name})` : 'TypeError' };
+  }
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { kind: 'unexpected', unexpected: text };
+}
