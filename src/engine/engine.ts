@@ -227,5 +227,6 @@ function createKeyState(config: NormalizedClientOptions, key: string, now: numbe
     remaining: undefined,
     lastServedAt: -Infinity,
     lastServedRttMs: 0,
+    transportFailureShare: 0,
   };
 }
