@@ -59,6 +59,15 @@ export interface ChaosReport {
   earlySamples: string[];
   /** The least time a retry came after the server's time ran out (ms); Infinity when none was asked. */
   minRetryMarginMs: number;
+  /**
+   * Retries that came early after an answer the client may never have read: in the attempt
+   * timeout before the request reached the server, the process stood still for at least half of
+   * it, so the client's timeout may have fired before the answer existed (it then retried the
+   * timeout, as it should). Not counted as early retries; a bug would show as many of those.
+   */
+  retriesAfterStall: number;
+  /** The longest the process stalled (a timer firing late), in ms. */
+  longestStallMs: number;
   heap: { baselineMB: number; afterMB: number; ratio: number };
   /** Event-loop resources left once everything was closed. */
   leftover: string[];
@@ -77,6 +86,33 @@ interface Outcome {
   bodyOk?: boolean;
   bodyFailed?: boolean;
   unexpected?: string;
+}
+
+/** Ends hangs; the early-retry check also relies on it (see `watchStalls`). */
+const ATTEMPT_TIMEOUT_MS = 1000;
+
+/**
+ * Watches the event loop for stalls (a 10 ms timer firing late). Client and servers share one
+ * process: after a stall (GC, a descheduled process on busy cores) the client's attempt timeout
+ * and the server's answer to that attempt run in one turn, so the server sends a 429 the client
+ * has already given up on — and the retry of the timeout looks early against it.
+ */
+function watchStalls() {
+  const stalls: { from: number; to: number }[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last > 50) stalls.push({ from: last, to: now });
+    last = now;
+  }, 10);
+  return {
+    stop: () => clearInterval(timer),
+    // The time lost to stalls in the `withinMs` before `at`: while the loop stood still the client
+    // was out of the server's reach, and its own timers ran on regardless.
+    lostBefore: (at: number, withinMs: number) =>
+      stalls.reduce((sum, { from, to }) => sum + Math.max(0, Math.min(to, at) - Math.max(from, at - withinMs)), 0),
+    longest: () => Math.max(0, ...stalls.map((stall) => stall.to - stall.from)),
+  };
 }
 
 /** `gc()` even without `--expose-gc`: the flag can be set at run time, and a fresh context sees the function. */
@@ -107,8 +143,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   await chaosPass({ ...shape, requests: 600, seed: `${options.seed ?? 'chaos'}/warm-up` });
   const baselineHeap = await settledHeap(gc);
   const report = await chaosPass(options);
-  const afterHeap = await settledHeap(gc);
+  // Sockets report their close a tick or two after close() resolves: measure once they did.
   const leftover = await leftoverResources(baselineResources);
+  let afterHeap = Infinity;
+  // The least of a few readings: what a collection may leave for the next one is not retained.
+  for (let i = 0; i < 3; i++) {
+    afterHeap = Math.min(afterHeap, await settledHeap(gc));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   return {
     ...report,
     heap: { baselineMB: baselineHeap / 2 ** 20, afterMB: afterHeap / 2 ** 20, ratio: afterHeap / baselineHeap },
@@ -120,12 +162,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 async function chaosPass(options: ChaosOptions): Promise<Omit<ChaosReport, 'heap' | 'leftover'>> {
   const { requests, minDurationMs = 0, origins: originCount = 4, concurrency = 48, mix = defaultMix, seed = 'chaos', settleWithinMs = 30_000 } = options;
   const started = performance.now();
+  const stalls = watchStalls();
 
   const servers: ChaosServer[] = [];
   for (let i = 0; i < originCount; i++) servers.push(await startChaosServer(`${seed}/${i}`, mix));
 
   // Short server times and backoff keep a run to thousands a minute; the attempt timeout ends hangs.
-  const clientOptions: ClientOptions = { timeout: { attempt: 400 }, retry: { backoff: { base: 10, max: 200 } } };
+  const clientOptions: ClientOptions = { timeout: { attempt: ATTEMPT_TIMEOUT_MS }, retry: { backoff: { base: 10, max: 200 } } };
   const client = createClient(clientOptions);
   const mapClient = createClient(clientOptions);
   const previousGlobal = getGlobalDispatcher();
@@ -210,6 +253,7 @@ async function chaosPass(options: ChaosOptions): Promise<Omit<ChaosReport, 'heap
   await Promise.race([senders, stopped]);
   clearTimeout(giveUp);
   clearInterval(progress);
+  stalls.stop();
   const lost = issued - settled;
 
   const finalStats = {
@@ -230,6 +274,7 @@ async function chaosPass(options: ChaosOptions): Promise<Omit<ChaosReport, 'heap
   let corruptedUploads = 0;
   let earlyRetries = 0;
   let minRetryMarginMs = Infinity;
+  let retriesAfterStall = 0;
   const earlySamples: string[] = [];
   const lastFault = new Map<string, FaultKind>();
   for (const server of servers) {
@@ -245,8 +290,11 @@ async function chaosPass(options: ChaosOptions): Promise<Omit<ChaosReport, 'heap
         if (next === undefined || attempt.serverTimeMs === undefined || attempt.answeredAt === undefined) continue;
         const margin = next.at - (attempt.answeredAt + attempt.serverTimeMs);
         minRetryMarginMs = Math.min(minRetryMarginMs, margin);
-        // A timer may fire up to 1 ms early on libuv's millisecond clock; anything more is a bug.
-        if (margin < -1 && earlyRetries++ < 10) {
+        // A timer may fire up to 1 ms early on libuv's millisecond clock; anything more is a bug,
+        // unless the client had timed the attempt out before the server could answer it.
+        if (margin >= -1) continue;
+        if (stalls.lostBefore(attempt.at, ATTEMPT_TIMEOUT_MS) >= ATTEMPT_TIMEOUT_MS / 2) retriesAfterStall++;
+        else if (earlyRetries++ < 10) {
           earlySamples.push(`${id} attempt ${i} ${attempt.method} ${attempt.fault}: asked ${attempt.serverTimeMs} ms, retry came ${(-margin).toFixed(1)} ms early`);
         }
       }
@@ -282,6 +330,8 @@ async function chaosPass(options: ChaosOptions): Promise<Omit<ChaosReport, 'heap
     earlyRetries,
     earlySamples,
     minRetryMarginMs,
+    retriesAfterStall,
+    longestStallMs: stalls.longest(),
     elapsedMs: performance.now() - started,
     finalStats,
   };
