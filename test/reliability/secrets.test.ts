@@ -1,12 +1,19 @@
 // Credentials written into a URL must not come back out of sluice: not in a result, an error's
 // message, stack or cause, an event, a stats() key, nor anything else the scan can reach — over
-// every adapter and the faults that make sluice talk (retries, pauses, timeouts, refusals).
+// every adapter and the faults that make sluice talk (retries, pauses, timeouts, refusals) — nor
+// in what the CLI prints (results, progress, errors) or writes (state and output files).
 
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, request as undiciRequest } from 'undici';
 import { createClient } from '../../src/client.js';
 import type { ClientOptions } from '../../src/client-options.js';
 import { sluice } from '../../src/undici/index.js';
+import { runCli } from '../../src/cli/cli.js';
+import { memoryIo } from '../helpers/cli-io.js';
 import { activeResources, leftoverResources } from '../helpers/active-resources.js';
 import { behaviours, response, startRawServer, type RawBehaviour } from '../helpers/raw-http-server.js';
 import { expectNoSecrets, findSecrets, secretsOf } from '../helpers/secret-scan.js';
@@ -129,5 +136,37 @@ describe('client.map over URLs with credentials', () => {
     }
     expect(results).toHaveLength(4);
     expectNoSecrets({ results, events, stats: client.stats() }, secrets, 'client.map');
+  });
+});
+
+describe('the sluice CLI, given URLs with credentials', () => {
+  it('says nothing of them in results, progress on a TTY, errors, the state file or the output file', async () => {
+    const { secretOrigin, secrets } = await origin();
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-secrets-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const input = join(dir, 'in.txt');
+    const state = join(dir, 'state');
+    const output = join(dir, 'out.ndjson');
+    const paths = ['/ok?visible=query', '/429', '/503', '/reset', '/silent', '/long-429', '/ok'];
+    writeFileSync(input, paths.map((path) => `${secretOrigin}${path}\n`).join(''));
+    const run = memoryIo('', { tty: true });
+    await runCli(['run', '--max-retries', '2', '--timeout', '150ms', '--max-retry-after', '1s', '--state', state, '--output', output, input], run);
+    const results = readFileSync(output, 'utf8');
+    // Every line was answered or failed, and each result names its URL, masked.
+    expect(results.trim().split('\n')).toHaveLength(paths.length);
+    expect(results).toContain('http://***:***@127.0.0.1');
+    const get = memoryIo('', { tty: true });
+    await runCli(['get', '--max-retries', '0', `${secretOrigin}/reset`], get);
+    const long = memoryIo('', { tty: true });
+    await runCli(['get', '--max-retry-after', '1s', `${secretOrigin}/long-429`], long);
+    expectNoSecrets(
+      { run: { out: run.out, err: run.err }, results, state: readFileSync(state, 'utf8'), get: [get.out, get.err, long.out, long.err] },
+      secrets,
+      'the CLI',
+    );
+    // What the scan read is not empty: progress was drawn and get explained its failures.
+    expect(run.err).not.toBe('');
+    expect(get.err).toContain('http://***:***@127.0.0.1');
+    expect(long.err).toContain('longer than --max-retry-after');
   });
 });
