@@ -56,7 +56,7 @@ function format(r: ChaosReport): string {
     .map(([kind, n]) => `${kind} ${n}`)
     .join(', ');
   return [
-    `requests            ${r.requests} over ${ORIGINS} loopback origins (client.fetch, install(), client.map), ${r.attempts} attempts`,
+    `requests            ${r.requests} over ${ORIGINS} loopback origins (client.fetch ${r.byAdapter.fetch}, install() ${r.byAdapter.install}, client.map ${r.byAdapter.map}), ${r.attempts} attempts`,
     `duration            ${(r.elapsedMs / 1000).toFixed(1)} s`,
     `faulted attempts    ${r.attempts - (r.faults.ok ?? 0)} = ${pct(r.faultShare)} (${faults})`,
     `outcomes            ${outcomes}`,
