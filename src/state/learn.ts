@@ -38,8 +38,8 @@ const SATURATION_ROUND_TRIPS = 2;
 const SATURATION_MIN_MS = 1000;
 
 /**
- * Resets and timeouts cut the window only while they end at least this share of recent attempts.
- * One alone says little: an origin that mostly answers also drops the odd connection (a worker
+ * Resets and timeouts after the request left cut the window only while they end at least this
+ * share of recent attempts. One alone says little: an origin that mostly answers also drops the odd connection (a worker
  * restart, a proxy's idle timeout, a flaky network), and cutting on each one held such an origin
  * at a window of 1 (measured: 5 % random resets at 48 callers, 30 ms per answer: 65/s against
  * the 338/s of a 16-slot server that resets the excess). An origin short of capacity fails a
@@ -118,9 +118,12 @@ export function endAttempt(
   if (signal === undefined || signal.kind === 'transport-error') {
     if (s.pace !== undefined) paceOnNoResponse(s.pace, now);
     if (signal === undefined) return NOT_HELD;
-    // A failure is no evidence of capacity either way unless failures are common (see
-    // OVERLOAD_FAILURE_SHARE): then it cuts the window to what the origin held, as a 503 does.
-    const overload = signal.capacityError && countFailure(s, true) >= OVERLOAD_FAILURE_SHARE;
+    // A connection the origin refused or never accepted (the request never left) is its word, as
+    // a 503 is. A reset or a timeout is no evidence of capacity either way unless such failures
+    // are common (see OVERLOAD_FAILURE_SHARE). Either cuts the window to what the origin held.
+    const share = countFailure(s, true);
+    const refused = signal.outcome.type === 'error' && !signal.outcome.sent;
+    const overload = signal.capacityError && (refused || share >= OVERLOAD_FAILURE_SHARE);
     if (!overload) return NOT_HELD;
     const sample = { inFlight: admission.inFlight, outstanding, rttMs, dropped: true };
     return windowSample(s.window, sample, now) ? HELD : NOT_HELD;

@@ -57,6 +57,14 @@ describe('resets and timeouts as overload signals', () => {
     expect(limits.at(-1)).toBeLessThanOrEqual(20);
   });
 
+  it('leave a refused connection (the request never left) its own word: it cuts the window at once, as a 503 does', () => {
+    const s = keyState();
+    const admissions = Array.from({ length: 32 }, () => admit(s, 0, 0));
+    const refused = classifyAttempt({ type: 'error', error: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), sent: false }, 30);
+    endAttempt(s, admissions[0]!, refused, 30);
+    expect(s.window.limit).toBe(31);
+  });
+
   it('count as failures, never as healthy answers that grow the window', () => {
     const s = keyState();
     const resetOnly = (now: number) =>
