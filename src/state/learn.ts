@@ -41,9 +41,9 @@ const SATURATION_MIN_MS = 1000;
  * Resets and timeouts after the request left cut the window only while they end at least this
  * share of recent attempts. One alone says little: an origin that mostly answers also drops the odd connection (a worker
  * restart, a proxy's idle timeout, a flaky network), and cutting on each one held such an origin
- * at a window of 1 (measured: 5 % random resets at 48 callers, 30 ms per answer: 65/s against
- * the 338/s of a 16-slot server that resets the excess). An origin short of capacity fails a
- * large share at once — everything above its limit — and crosses this within a few failures.
+ * at a window of 1 (test/bench/random-resets.ts: 5 % random resets at 48 callers, 30 ms per
+ * answer, 46–63/s; 289–410/s with this rule). An origin short of capacity fails a large share
+ * at once — everything above its limit — and crosses this within a few failures.
  */
 const OVERLOAD_FAILURE_SHARE = 0.2;
 /** Weight of the newest attempt in the failure share: it averages over about the last 16. */
