@@ -67,5 +67,13 @@ function format(r: ChaosReport): string {
     `early retries       ${r.earlyRetries}${r.earlySamples.length ? `: ${r.earlySamples.join('; ')}` : ''} (least margin ${r.minRetryMarginMs.toFixed(1)} ms; ${r.retriesAfterStall} after a stall past the timeout, longest stall ${r.longestStallMs.toFixed(0)} ms)`,
     `heap after GC       ${r.heap.afterMB.toFixed(1)} MB vs ${r.heap.baselineMB.toFixed(1)} MB baseline = ${r.heap.ratio.toFixed(3)} ×`,
     `active resources    ${r.leftover.length === 0 ? 'none left after close()' : r.leftover.join(', ')}`,
+    ...Object.entries(r.finalStats).map(([adapter, gates]) => `gates at the end    ${adapter}: ${spread(gates.map((g) => g.limit))} in flight, ${spread(gates.map((g) => g.rate))}/s`),
   ].join('\n');
+}
+
+/** Least, median and most of `values`, for one line per adapter. */
+function spread(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+  return `${at(0)}/${at(0.5)}/${at(1)}`;
 }
