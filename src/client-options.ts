@@ -14,6 +14,7 @@ import {
   expectObject,
   expectOneOf,
 } from './validate.js';
+import { expectDuration } from './duration.js';
 import { overflowPolicies, type OverflowPolicy } from './gate/waiter-queue.js';
 import { normalizeRetryBudgetOptions, type RetryBudgetOptions } from './retry/budget.js';
 import type { BeforeRetryHook } from './retry/before-retry.js';
@@ -89,6 +90,13 @@ export interface ClientOptions {
    * @default 60000
    */
   idleTimeout?: number;
+  /**
+   * ms that `close()` lets requests in flight finish — and, on the client's own Agent, response
+   * bodies the caller is still reading — before it aborts them (`close({ grace })` overrides it).
+   * Queued requests and requests waiting between attempts are refused at once whatever it is.
+   * @default 5000
+   */
+  closeGrace?: number;
   /** Clock in epoch ms (tests inject one). @default Date.now */
   now?: () => number;
 }
@@ -167,6 +175,7 @@ export const clientDefaults = {
   rate: 'adaptive',
   idleTimeout: 60_000,
   buckets: true,
+  closeGrace: 5000,
 } as const;
 
 export interface NormalizedClientOptions {
@@ -185,6 +194,7 @@ export interface NormalizedClientOptions {
   key: (url: URL) => string;
   buckets: boolean;
   idleTimeout: number;
+  closeGrace: number;
   now: () => number;
 }
 
@@ -200,6 +210,7 @@ const clientKeys = [
   'key',
   'buckets',
   'idleTimeout',
+  'closeGrace',
   'now',
 ] as const;
 
@@ -223,7 +234,8 @@ export function normalizeClientOptions(input: ClientOptions = {}): NormalizedCli
     budget: options.budget === false ? false : normalizeRetryBudgetOptions(expectObject('budget', options.budget ?? {}) as RetryBudgetOptions),
     key: options.key === undefined ? (url) => url.origin : expectFunction('key', options.key),
     buckets: expectBoolean('buckets', options.buckets ?? clientDefaults.buckets),
-    idleTimeout: expectNumber('idleTimeout', options.idleTimeout ?? clientDefaults.idleTimeout, 1),
+    idleTimeout: expectDuration('idleTimeout', options.idleTimeout ?? clientDefaults.idleTimeout, { min: 1 }),
+    closeGrace: expectDuration('closeGrace', options.closeGrace ?? clientDefaults.closeGrace),
     now,
   };
 }
@@ -324,8 +336,7 @@ function normalizeTimeout(
   };
 }
 
+/** A timeout: above 0 ms, and within what a timer can hold (or Infinity for none). */
 function positive(name: string, value: unknown): number {
-  const ms = expectNumber(name, value, 0);
-  if (ms === 0) throw new InvalidOptionError(name, 'a number of ms above 0 (or Infinity)', value);
-  return ms;
+  return expectDuration(name, value, { aboveMin: true });
 }

@@ -13,6 +13,7 @@ import { beforeRetryHooks } from './retry/before-retry.js';
 import type { GateStats } from './gate/gate.js';
 import type { SluiceEventName, SluiceListener } from './gate/gate-events.js';
 import { mapMethod, type MapMethod } from './bulk/map-requests.js';
+import { type CloseOptions, Shutdown } from './engine/shutdown.js';
 
 /**
  * fetch's `init`, plus sluice's per-request options in one member of their own, `sluice`, so they
@@ -49,15 +50,32 @@ export interface SluiceClient {
    * capacity, and yields one result per item (see `mapRequests`).
    */
   readonly map: MapMethod;
-  /** Rejects queued requests, refuses new ones, and closes the Agent the client created. */
-  close(): Promise<void>;
+  /**
+   * Closes the client, and resolves once nothing of it is left:
+   * 1. new requests, queued ones, `ready()` waiters and requests waiting between attempts
+   *    (a backoff, a server's Retry-After, an async policy or `beforeRetry` hook) fail at once
+   *    with `ClientClosedError`;
+   * 2. attempts in flight may finish for `grace` ms (`closeGrace`, 5 s by default); a response
+   *    they get is returned, and a retry they would need fails with `ClientClosedError`. On the
+   *    client's own Agent, response bodies already returned may still be read in that time;
+   * 3. when the grace period ends, attempts still in flight are aborted (their requests fail with
+   *    `ClientClosedError`) and the client's own Agent is destroyed: a body still being read then
+   *    fails as a dropped connection does. On a `dispatcher` you gave, bodies already returned are
+   *    left alone: their connections are your dispatcher's, and so is closing it.
+   *
+   * `{ force: true }` skips the grace period. Calling it again returns the same promise (a shorter
+   * grace or `force` takes effect). It never rejects but for bad options.
+   */
+  close(options?: CloseOptions): Promise<void>;
+  /** `close()`, for `await using client = createClient()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export function createClient(options: ClientOptions = {}): SluiceClient {
   const engine: Engine = createEngine(options);
   const ownAgent = engine.config.dispatcher ? undefined : createOwnAgent();
-  const dispatcher: Dispatcher = engine.config.dispatcher ?? ownAgent!;
-  let closing: Promise<void> | undefined;
+  const dispatcher: Dispatcher = engine.config.dispatcher ?? ownAgent!.dispatcher;
+  const shutdown = new Shutdown(engine, engine.config.closeGrace, ownAgent);
 
   function sluiceFetch(input: string | URL | Request, init?: SluiceRequestInit): Promise<Response> {
     let request: FetchRequest;
@@ -78,6 +96,10 @@ export function createClient(options: ClientOptions = {}): SluiceClient {
   function send(request: FetchRequest): Promise<Response> {
     const body = request.body;
     const hooks = beforeRetryHooks(engine.config.beforeRetry, request.options?.beforeRetry);
+    const through = (request.rest as { dispatcher?: Dispatcher }).dispatcher ?? dispatcher;
+    // On the client's own Agent, close() ends what is in flight by destroying the Agent; on any
+    // other dispatcher sluice may not do that, so such a request carries a signal close() aborts.
+    const abortable = through === ownAgent?.dispatcher ? undefined : closeSignal(request);
     const response = engine.run(
       {
         url: request.url,
@@ -89,8 +111,9 @@ export function createClient(options: ClientOptions = {}): SluiceClient {
         options: request.options,
         optionsName: 'init.sluice',
         beforeRetry: hooks && fetchRetryPreparation(request, hooks),
+        abortable,
       },
-      fetchTransport(request, (request.rest as { dispatcher?: Dispatcher }).dispatcher ?? dispatcher),
+      fetchTransport(request, through),
     );
     // Only a stream body holds anything to release (the caller's stream); others skip the chain.
     if (!body.streaming) return response;
@@ -112,13 +135,20 @@ export function createClient(options: ClientOptions = {}): SluiceClient {
     stats: engine.stats,
     on: (event, listener) => engine.on(event, listener),
     map: mapMethod(() => client, dispatcher, engine.config.limits.concurrency !== 'adaptive', engine),
-    close() {
-      engine.close();
-      closing ??= ownAgent ? ownAgent.close() : Promise.resolve();
-      return closing;
-    },
+    close: (options) => shutdown.close(options),
+    [Symbol.asyncDispose]: () => shutdown.close(),
   };
   return client;
+}
+
+/**
+ * Gives `request` a signal of its own (following the caller's, if any) and returns its
+ * controller: close() stops an attempt in flight on a dispatcher it does not own that way.
+ */
+function closeSignal(request: FetchRequest): AbortController {
+  const controller = new AbortController();
+  request.signal = request.signal === undefined ? controller.signal : AbortSignal.any([request.signal, controller.signal]);
+  return controller;
 }
 
 let defaultClient: SluiceClient | undefined;

@@ -6,6 +6,7 @@ import './node-support.js';
 export { createClient, fetch } from './client.js';
 export type { SluiceClient, SluiceRequestInit } from './client.js';
 export type { ReadyOptions } from './engine/engine.js';
+export type { CloseOptions } from './engine/shutdown.js';
 export type { ClientOptions, LimitOptions, RequestOptions, RetrySetting, TimeoutOptions } from './client-options.js';
 export type { GateCounters, GateStats } from './gate/gate.js';
 export type { SluiceEventName, SluiceEvents, SluiceListener } from './gate/gate-events.js';

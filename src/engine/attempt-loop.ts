@@ -2,11 +2,13 @@
 // go again — with the caller's abort, the total deadline and the per-attempt timeout applied.
 
 import pRetry, { AbortError } from 'p-retry';
-import { RetryBudgetExhaustedError, TimeoutError, type RequestFacts } from '../errors.js';
+import { ClientClosedError, RetryBudgetExhaustedError, TimeoutError, type RequestFacts } from '../errors.js';
 import { routeOf } from '../gate/bucket-routes.js';
+import { checkDecision } from '../retry/check-decision.js';
 import type { RetryDecision, RetryPolicy } from '../retry/policy.js';
 import { type AttemptOutcome, type AttemptSignal, classifyAttempt } from '../signal/attempt-signal.js';
 import { type AttemptFeedback, NOT_HELD } from '../state/learn.js';
+import type { RequestTracker, TrackedRequest } from './request-tracker.js';
 import { Deadline, neverAborted, sleep } from './sleep.js';
 
 /** What one attempt produced, as the adapter's transport reports it. */
@@ -101,6 +103,14 @@ export interface AttemptPlan<R = unknown> extends RequestFacts {
    * hook here and applies what it changed). A rejection fails the request with its reason.
    */
   beforeRetry?: ((preparation: RetryPreparation<R>) => void | Promise<void>) | undefined;
+  /** The engine's list of unfinished requests, which `close()` works through; absent: none. */
+  tracker?: RequestTracker | undefined;
+  /**
+   * Stops the attempt in flight with `reason` (the adapter aborts what it sent), when the client's
+   * close grace period ends: an AbortController, or the interceptor's request controller. Absent
+   * when closing the transport itself does it (the client's own Agent is destroyed then).
+   */
+  abortable?: { abort(reason: Error): void } | undefined;
 }
 
 /** A retry was decided; thrown inside p-retry so it runs the wait and the next attempt. */
@@ -132,7 +142,7 @@ export function runAttempts<R>(plan: AttemptPlan<R>, send: SendAttempt<R>): Prom
  * outcome reaches the caller through exactly the p-retry path it always did, and a request that
  * succeeds at once pays for neither p-retry's frames nor a controller it does not need.
  */
-class AttemptLoop<R> implements AdmissionRequest {
+class AttemptLoop<R> implements AdmissionRequest, TrackedRequest {
   readonly method: string;
   readonly origin: string | undefined;
   readonly priority: number;
@@ -145,6 +155,8 @@ class AttemptLoop<R> implements AdmissionRequest {
   readonly #total: Deadline | undefined;
   #retries = 0;
   #previousDelay = 0;
+  /** Set when the client's close grace period ended with this request still out. */
+  #closed: ClientClosedError | undefined;
 
   constructor(plan: AttemptPlan<R>, send: SendAttempt<R>) {
     this.method = plan.method;
@@ -170,7 +182,15 @@ class AttemptLoop<R> implements AdmissionRequest {
   }
 
   start(): Promise<R> {
+    this.#plan.tracker?.add(this);
     return this.#attempt(1);
+  }
+
+  /** The client's close grace period ended: stop the attempt in flight; the request fails with ClientClosedError. */
+  abortInFlight(): void {
+    if (this.#closed !== undefined) return;
+    this.#closed = new ClientClosedError(this.#facts());
+    this.#plan.abortable?.abort(this.#closed);
   }
 
   /**
@@ -187,14 +207,15 @@ class AttemptLoop<R> implements AdmissionRequest {
       const admission = this.#plan.admission;
       // Queueing is not part of the attempt: the attempt timeout starts once the gate admits it.
       const ticket = admission === undefined ? undefined : await admission.acquire(this);
+      const signal = this.signal;
+      if (signal?.aborted || this.#plan.tracker?.closing.aborted) {
+        // Aborted, or the client closed, while the admission was on its way: nothing is sent.
+        ticket?.release(undefined);
+        throw signal?.aborted ? signal.reason : new ClientClosedError(this.#facts());
+      }
       // Counted when first sent, not when asked for: a burst queued for longer than the budget's
       // window would otherwise have its deposits expire before its retries need them.
       if (first) admission?.deposit();
-      const signal = this.signal;
-      if (signal?.aborted) {
-        ticket?.release(undefined);
-        throw signal.reason;
-      }
       const timer = Number.isFinite(this.#plan.attemptTimeout) ? this.#attemptDeadline() : undefined;
       let result: AttemptResult<R> | undefined;
       let signalOf: AttemptSignal | undefined;
@@ -202,6 +223,7 @@ class AttemptLoop<R> implements AdmissionRequest {
       try {
         result = await this.#send(timer?.signal ?? signal ?? neverAborted, attemptNumber);
       } catch (error) {
+        if (this.#closed !== undefined) throw this.#closed;
         if (signal?.aborted) throw signal.reason;
         // Only this attempt timed out. It may have reached the server, so it counts as sent.
         if (!timer?.timedOut) throw error;
@@ -212,10 +234,20 @@ class AttemptLoop<R> implements AdmissionRequest {
         if (result !== undefined) signalOf = classifyAttempt(result.outcome, this.#plan.now());
         if (ticket !== undefined) feedback = ticket.release(signalOf);
       }
+      // Cut off by the end of the close grace period (the client's Agent destroyed under it).
+      if (this.#closed !== undefined && result.outcome.type === 'error') throw this.#closed;
       // A custom policy may decide asynchronously; the default decides at once, so the healthy
       // path awaits nothing more. The gate's slot was released above: a slow decision holds none.
-      const decision = this.#decide(result, signalOf!, feedback);
-      const value = this.#verdict(result, isPromiseLike(decision) ? await decision : decision, feedback);
+      let decision: RetryDecision;
+      try {
+        const decided = this.#decide(result, signalOf!, feedback);
+        decision = checkDecision(isPromiseLike(decided) ? await this.#untilClosed(decided) : decided);
+      } catch (error) {
+        // No decision, so no answer to give: the response is let go as a retried one would be.
+        void result.discard?.();
+        throw error;
+      }
+      const value = this.#verdict(result, decision, feedback);
       // As p-retry does after a successful attempt: an abort that came meanwhile wins.
       if (first) this.signal?.throwIfAborted();
       return value;
@@ -223,7 +255,10 @@ class AttemptLoop<R> implements AdmissionRequest {
       if (!first) throw failure;
       return await this.#retry(failure);
     } finally {
-      if (first) this.#total?.dispose();
+      if (first) {
+        this.#total?.dispose();
+        this.#plan.tracker?.delete(this);
+      }
     }
   }
 
@@ -260,19 +295,39 @@ class AttemptLoop<R> implements AdmissionRequest {
     this.#plan.onRetry?.({ attempt: this.#retries + 1, delay: decision.delay, source: decision.source, outcome: result.outcome });
     this.#retries++;
     this.#previousDelay = decision.delay;
-    await sleep(decision.delay, this.signal);
+    // A client that closes ends the wait at once: a retry after a long Retry-After must neither
+    // hold close() up nor keep the process alive.
+    const closing = this.#plan.tracker?.closing;
+    try {
+      await sleep(decision.delay, this.signal, closing);
+    } catch (error) {
+      throw this.#closedInstead(error);
+    }
     // The caller's hook (refresh a token, re-sign the request) runs after the wait, so what it
     // prepares is fresh when the attempt goes out. p-retry only checks the signal once
     // shouldRetry returns, so an abort is raced here: it must not wait for a slow hook.
     const hook = this.#plan.beforeRetry;
     if (hook !== undefined) {
       const signal = this.signal ?? new AbortController().signal;
-      await untilAborted(
-        hook({ attempt: this.#retries + 1, delay: decision.delay, source: decision.source, outcome: result.outcome, value: result.value, signal }),
-        signal,
-      );
+      const prepared = hook({ attempt: this.#retries + 1, delay: decision.delay, source: decision.source, outcome: result.outcome, value: result.value, signal });
+      await untilAborted(isPromiseLike(prepared) ? this.#untilClosed(prepared) : prepared, signal);
     }
     return true;
+  }
+
+  /** Settles as `work` does, or rejects with ClientClosedError as soon as the client closes. */
+  #untilClosed<T>(work: PromiseLike<T>): Promise<T> {
+    const closing = this.#plan.tracker?.closing;
+    if (closing === undefined) return Promise.resolve(work);
+    return untilAborted(work, closing).catch((error: unknown) => {
+      throw this.#closedInstead(error);
+    });
+  }
+
+  /** The client's close, as this request's own ClientClosedError (with its method and origin). */
+  #closedInstead(error: unknown): unknown {
+    const closing = this.#plan.tracker?.closing;
+    return closing?.aborted && error === closing.reason ? new ClientClosedError(this.#facts()) : error;
   }
 
   /** What the policy decides about an attempt; a custom policy may answer with a promise. */
@@ -320,13 +375,15 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
 }
 
 /** Settles as `work` does, or rejects with the signal's reason as soon as it aborts. */
-function untilAborted(work: void | Promise<void>, signal: AbortSignal): Promise<void> {
-  if (!isPromiseLike(work)) return signal.aborted ? Promise.reject(signal.reason) : Promise.resolve();
-  signal.throwIfAborted();
+function untilAborted<T>(work: T | PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  if (!isPromiseLike(work)) return signal.aborted ? Promise.reject(signal.reason) : Promise.resolve(work);
+  if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    Promise.resolve(work)
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 

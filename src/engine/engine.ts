@@ -17,6 +17,7 @@ import { emptyCounters, type KeyState } from '../state/key-state.js';
 import { createMemoryStore } from '../state/memory-store.js';
 import type { StateStore } from '../state/store.js';
 import { type AttemptPlan, type RetryEvent, runAttempts, type SendAttempt } from './attempt-loop.js';
+import { RequestTracker } from './request-tracker.js';
 
 /** One logical request, as an adapter describes it to the engine. */
 export interface EngineRequest<R = unknown> {
@@ -36,6 +37,8 @@ export interface EngineRequest<R = unknown> {
   optionsName?: string | undefined;
   /** The adapter's preparation of a retry (it runs the caller's `beforeRetry` hooks); absent without hooks. */
   beforeRetry?: AttemptPlan<R>['beforeRetry'];
+  /** Stops the attempt in flight when the close grace period ends (see `AttemptPlan.abortable`). */
+  abortable?: AttemptPlan<R>['abortable'];
 }
 
 export interface Engine {
@@ -46,8 +49,16 @@ export interface Engine {
   stats(key: string | URL): GateStats | undefined;
   stats(): GateStats[];
   on<E extends SluiceEventName>(event: E, listener: SluiceListener<E>): () => void;
-  /** Refuses new requests and rejects queued ones with `ClientClosedError`. */
+  /**
+   * Stops admitting: new requests, queued ones, `ready()` waiters and requests between attempts
+   * (backing off, waiting for a server's time, an async policy or hook) fail with
+   * `ClientClosedError` at once. Attempts in flight go on (see `abortInFlight`). Idempotent.
+   */
   close(): void;
+  /** Aborts the attempts still in flight; their requests fail with `ClientClosedError`. */
+  abortInFlight(): void;
+  /** Resolves once no request of this engine is left unsettled. */
+  drained(): Promise<void>;
   readonly closed: boolean;
 }
 
@@ -58,6 +69,7 @@ export function createEngine(options: ClientOptions = {}): Engine {
   const store = createMemoryStore();
   const registry = new GateRegistry({ makeParts: (key) => gateParts(config, events, store, key), idleMs: config.idleTimeout, now: config.now, routes });
   let closed = false;
+  const tracker = new RequestTracker();
 
   // The default key is the origin, which the request already computed (URL's getter builds a new string each time).
   const defaultKey = options.key === undefined;
@@ -126,6 +138,8 @@ export function createEngine(options: ClientOptions = {}): Engine {
             maxWait,
             onRetry: retryReporter(gate),
             beforeRetry: request.beforeRetry,
+            tracker,
+            abortable: request.abortable,
           },
           send,
         );
@@ -150,9 +164,13 @@ export function createEngine(options: ClientOptions = {}): Engine {
     }) as Engine['stats'],
     on: (event, listener) => events.on(event, listener),
     close() {
+      if (closed) return;
       closed = true;
+      tracker.close(new ClientClosedError());
       registry.close();
     },
+    abortInFlight: () => tracker.abortInFlight(),
+    drained: () => tracker.drained(),
   };
 }
 
@@ -209,5 +227,6 @@ function createKeyState(config: NormalizedClientOptions, key: string, now: numbe
     remaining: undefined,
     lastServedAt: -Infinity,
     lastServedRttMs: 0,
+    transportFailureShare: 0,
   };
 }

@@ -2,20 +2,32 @@
 // alive (exiting mid-backoff would lose the request); a guard timer never does, so a CLI exits
 // as soon as its last request settles.
 
-/** Resolves after `ms`, or rejects with `signal.reason` as soon as the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+import { MAX_DELAY_MS } from '../duration.js';
+
+/**
+ * Resolves after `ms`, or rejects with the reason of `signal` or `closing` as soon as either aborts
+ * (`closing`: the client's close, which ends every wait between attempts). `ms` is at most
+ * `MAX_DELAY_MS`: durations are checked where they enter (duration.ts), so the clamp below never
+ * shortens a wait.
+ */
+export function sleep(ms: number, signal?: AbortSignal, closing?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
+  if (closing?.aborted) return Promise.reject(closing.reason);
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
+    const onAbort = (event: Event) => {
       clearTimeout(timer);
-      reject(signal?.reason);
+      signal?.removeEventListener('abort', onAbort);
+      closing?.removeEventListener('abort', onAbort);
+      reject((event.target as AbortSignal).reason);
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
+      closing?.removeEventListener('abort', onAbort);
       resolve();
-    }, Math.min(ms, 2 ** 31 - 1));
+    }, Math.min(ms, MAX_DELAY_MS));
     signal?.addEventListener('abort', onAbort, { once: true });
+    closing?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -44,7 +56,7 @@ export class Deadline {
     this.#timer = setTimeout(() => {
       this.#timedOut = true;
       this.#controller.abort(reason());
-    }, Math.min(ms, 2 ** 31 - 1)).unref();
+    }, Math.min(ms, MAX_DELAY_MS)).unref();
     this.signal = parent === undefined ? this.#controller.signal : AbortSignal.any([parent, this.#controller.signal]);
   }
 

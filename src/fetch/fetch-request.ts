@@ -5,6 +5,7 @@ import { readRequestOptions, type RequestOptions } from '../client-options.js';
 import { noBody, type RequestBody } from '../engine/request-body.js';
 import { initBody, requestInputBody } from './fetch-body.js';
 import { normalizeMethod } from './fetch-method.js';
+import { hasCredentials, redactUrl } from './url-credentials.js';
 
 /** The subset of a Request that fetch reads; a Request from any copy of undici satisfies it. */
 interface RequestLike {
@@ -63,11 +64,19 @@ const fetchPriorities: Readonly<Record<string, number>> = { high: 1, low: -1 };
 export function toFetchRequest(input: unknown, init: Record<string, unknown> | undefined, maxReplayBytes: number): FetchRequest {
   const request = isRequestLike(input) ? input : undefined;
   let url: URL;
+  const href = request ? request.url : String(input);
   try {
-    url = new URL(request ? request.url : String(input));
+    url = new URL(href);
   } catch (cause) {
-    throw new TypeError(`Failed to parse URL from ${request ? request.url : String(input)}`, { cause });
+    // fetch's own message and cause, with any credentials in the text masked (the cause's
+    // `input` repeats the text).
+    const input = (cause as { input?: unknown }).input;
+    if (typeof input === 'string') (cause as { input: string }).input = redactUrl(input);
+    throw new TypeError(`Failed to parse URL from ${redactUrl(href)}`, { cause });
   }
+  // fetch refuses credentials in the URL (and names the URL in its message); refused here, before
+  // anything is queued, so the message can leave them out. The query string is the caller's data.
+  if (hasCredentials(url)) throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${redactUrl(url.href)}`);
   let body, method, headers, signal, sluice;
   let rest: Record<string, unknown> = {};
   // `fetch(url)` (no init) is the common case: nothing to take apart.

@@ -75,7 +75,8 @@ export function onRateLimit(s: PacerState, now: number, obs: RateLimitObservatio
     s.mode = 'header';
     // A burst of 1 (remaining never above 0) has no token to spare for two arrivals bunched by
     // the network: space releases by the jitter on top of 1/rate.
-    const stated = Math.max(s.o.minRate, (obs.limit / obs.windowMs) * 1000);
+    const statedRate = (obs.limit / obs.windowMs) * 1000;
+    const stated = Math.max(s.o.minRate, statedRate);
     header.policyRate = header.maxRemaining <= 0 ? withJitter(stated, jitterMs(s)) : stated;
     applyRate(s, now);
     limitDepth(s, now);
@@ -83,13 +84,18 @@ export function onRateLimit(s: PacerState, now: number, obs: RateLimitObservatio
       const accrualMax = (header.policyRate * (now - ctx.sentAt)) / 1000;
       sync(s, now, { remaining: obs.remaining, uncounted: ctx.uncounted, reserve: ctx.reserve, accrualMax });
     }
+    // Caps, not hangs: a spent quota under a policy slower than the pacer's floor has no token
+    // before 1 / rate (or its reset, if sooner); hold until then rather than send at the floor.
+    if (!throttled && obs.remaining === 0 && statedRate < s.o.minRate) {
+      return { paced: true, holdUntil: now + Math.min(1000 / statedRate, obs.resetMs ?? Infinity) };
+    }
     return PACED;
   }
   if (obs.remaining === undefined) return NOT_PACED;
-  return onRemaining(s, now, obs, decidedAt, ctx) ? PACED : NOT_PACED;
+  return onRemaining(s, now, obs, decidedAt, ctx, throttled);
 }
 
-function onRemaining(s: PacerState, now: number, obs: RateLimitObservation, decidedAt: number, ctx: SyncContext): boolean {
+function onRemaining(s: PacerState, now: number, obs: RateLimitObservation, decidedAt: number, ctx: SyncContext, throttled: boolean): HeaderVerdict {
   const remaining = obs.remaining!;
   const { header, traffic: t, o } = s;
   const r = header.remaining;
@@ -118,7 +124,8 @@ function onRemaining(s: PacerState, now: number, obs: RateLimitObservation, deci
   // cap only the upper bound is sound: (limit − remaining) / (reset − unit), none when the reset
   // is a single unit.
   const certainMs = obs.resetMs === undefined ? 0 : obs.resetMs - resetUnitMs(obs);
-  r.hint = drained && certainMs >= 500 ? Math.max(o.minRate, ((limit - remaining) / certainMs) * 1000) : undefined;
+  const hint = drained && certainMs >= 500 ? ((limit - remaining) / certainMs) * 1000 : undefined;
+  r.hint = hint === undefined ? undefined : Math.max(o.minRate, hint);
   // Ramp only while remaining shows spare tokens (RATE-DISCOVERY). A burst-1 or -2 bucket never
   // shows spare tokens, so there the ramp runs as without headers.
   const open = r.learned === undefined && (limit < 3 || !drained);
@@ -139,7 +146,17 @@ function onRemaining(s: PacerState, now: number, obs: RateLimitObservation, deci
   sync(s, now, { remaining, uncounted: ctx.uncounted, reserve: ctx.reserve, accrualMax });
   // Only a learned rate lets the headers answer a throttle; the ramp does not know better than
   // the Retry-After logic.
-  return r.learned !== undefined;
+  const paced = r.learned !== undefined;
+  // Caps, not hangs (issue 16): a served answer that says the quota is spent (remaining 0) with a
+  // reset so far off that even the fastest refill it allows (the hint, an upper bound on R) is
+  // below the slowest pace, gives no token before 1 / hint. Pacing at the floor instead sent
+  // into a spent quota every 20 s (a reset in the year 3000: neither sent nor refused, at
+  // 0.05/s); holding the key as a pause until then lets requests that cannot wait that long
+  // fail fast with RateLimitedError. A refusal is left to its own server time (learnRate).
+  if (!throttled && remaining === 0 && r.learned === undefined && hint !== undefined && hint < o.minRate) {
+    return { paced, holdUntil: now + 1000 / hint };
+  }
+  return paced ? PACED : NOT_PACED;
 }
 
 /** The bucket never holds more at once than the server's largest reported remaining + 1. */

@@ -7,11 +7,11 @@ import {
   expectFunction,
   expectInteger,
   expectKnownKeys,
-  expectNumber,
   expectObject,
   expectOneOf,
 } from '../validate.js';
 import { InvalidOptionError } from '../errors.js';
+import { expectDuration, MAX_DELAY_MS } from '../duration.js';
 import { type BackoffOptions, backoffDelay, jitterKinds } from './backoff.js';
 import { errorCode } from '../engine/transport-error.js';
 
@@ -129,8 +129,8 @@ export function normalizeRetryOptions(input: RetryOptions = {}, name = 'retry'):
   const backoff = expectObject(`${name}.backoff`, options.backoff ?? {}) as Partial<BackoffOptions>;
   expectKnownKeys(`${name}.backoff`, backoff as Record<string, unknown>, ['base', 'max', 'jitter']);
   const normalizedBackoff: BackoffOptions = {
-    base: expectNumber(`${name}.backoff.base`, backoff.base ?? retryDefaults.backoff.base, 0, 1e9),
-    max: expectNumber(`${name}.backoff.max`, backoff.max ?? retryDefaults.backoff.max, 0, 1e9),
+    base: expectDuration(`${name}.backoff.base`, backoff.base ?? retryDefaults.backoff.base, { infinity: false }),
+    max: expectDuration(`${name}.backoff.max`, backoff.max ?? retryDefaults.backoff.max, { infinity: false }),
     jitter: expectOneOf(`${name}.backoff.jitter`, backoff.jitter ?? retryDefaults.backoff.jitter, jitterKinds),
   };
   return {
@@ -138,7 +138,7 @@ export function normalizeRetryOptions(input: RetryOptions = {}, name = 'retry'):
     statusCodes: new Set(statusList(`${name}.statusCodes`, options.statusCodes ?? retryDefaults.statusCodes)),
     methods: new Set(methodList(`${name}.methods`, options.methods ?? retryDefaults.methods)),
     backoff: normalizedBackoff,
-    maxRetryAfter: expectNumber(`${name}.maxRetryAfter`, options.maxRetryAfter ?? retryDefaults.maxRetryAfter),
+    maxRetryAfter: expectDuration(`${name}.maxRetryAfter`, options.maxRetryAfter ?? retryDefaults.maxRetryAfter),
     random: options.random === undefined ? Math.random : expectFunction(`${name}.random`, options.random),
   };
 }
@@ -195,11 +195,12 @@ function decide(config: NormalizedRetryOptions, context: RetryContext): RetryDec
   const server = context.signal.serverDelay;
   if (server !== undefined) {
     // Caps, not hangs: a wait longer than allowed is not started, and never shortened either.
+    // `maxRetryAfter: Infinity` still stops at the longest wait a timer can hold (24.8 days).
     const retryAt = context.now + server;
-    if (server > config.maxRetryAfter) return { retry: false, reason: 'retry-after-too-long', retryAt };
+    if (server > Math.min(config.maxRetryAfter, MAX_DELAY_MS)) return { retry: false, reason: 'retry-after-too-long', retryAt };
     if (server > context.remainingMs) return { retry: false, reason: 'deadline', retryAt };
     const delay = server + serverJitter(server, config.random);
-    return { retry: true, delay: Math.min(delay, context.remainingMs), source: 'server' };
+    return { retry: true, delay: Math.min(delay, context.remainingMs, MAX_DELAY_MS), source: 'server' };
   }
   // The gate is the backpressure here: the retry waits in its queue for a slot the window allows,
   // where a backoff would sleep on while slots free up (a 200 ms tail against 50 ms requests).

@@ -43,6 +43,11 @@ export interface KeyState {
   lastServedAt: number;
   /** How long that answer took: what "recently" means for this origin. */
   lastServedRttMs: number;
+  /**
+   * The share of recent attempts that ended without a response (an average over about the last
+   * 16): a reset or timeout is taken as overload only when they are common, not when one is.
+   */
+  transportFailureShare: number;
 }
 
 /** How a new key's state is made; the engine builds it from the client's options. */

@@ -14,6 +14,7 @@ import { DispatchTransport } from './dispatch-transport.js';
 import { dispatchRetryPreparation } from './dispatch-retry.js';
 import { beforeRetryHooks } from '../retry/before-retry.js';
 import { RequestController } from './request-controller.js';
+import { type CloseOptions, Shutdown } from '../engine/shutdown.js';
 import { requestHeader } from './undici-headers.js';
 
 /** `createClient()`'s options, less `dispatcher`: an interceptor sends through what it is composed over. */
@@ -25,8 +26,16 @@ export type SluiceOptions = Omit<ClientOptions, 'dispatcher'>;
  */
 export interface SluiceInterceptor extends Pick<SluiceClient, 'ready' | 'stats' | 'on'> {
   (dispatch: Dispatcher.Dispatch): Dispatcher.Dispatch;
-  /** Rejects queued requests and refuses new ones with `ClientClosedError`; the dispatchers stay open. */
-  close(): void;
+  /**
+   * Closes the interceptor as `client.close()` closes a client, and resolves once no request of
+   * it is left: new, queued and between-attempt requests fail at once with `ClientClosedError`;
+   * attempts in flight may finish for `grace` ms (`closeGrace`, 5 s by default), then are aborted.
+   * A response already handed to its handler streams on: its connection is the dispatcher's, and
+   * the dispatchers stay open. For the one `install()` made, this is `uninstall()`.
+   */
+  close(options?: CloseOptions): Promise<void>;
+  /** `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -55,14 +64,20 @@ export function sluice(options: SluiceOptions = {}): SluiceInterceptor {
     );
   }
   const engine = createEngine(options);
+  const shutdown = new Shutdown(engine, engine.config.closeGrace);
   const interceptor = (dispatch: Dispatcher.Dispatch): Dispatcher.Dispatch =>
     // Exactly two parameters: `compose` checks the arity of what an interceptor returns.
     (opts, handler) => dispatchThroughEngine(engine, dispatch, opts, handler);
+  const close = (options?: CloseOptions) => shutdown.close(options);
   return Object.assign(interceptor, {
     ready: ((key, options) => engine.ready(key, options)) as SluiceInterceptor['ready'],
     stats: engine.stats,
     on: <E extends SluiceEventName>(event: E, listener: SluiceListener<E>) => engine.on(event, listener),
-    close: () => engine.close(),
+    close,
+    // `install()` replaces `close` (to uninstall as well), so this asks for it when called.
+    [Symbol.asyncDispose](this: SluiceInterceptor) {
+      return this.close();
+    },
   }) as SluiceInterceptor;
 }
 
@@ -110,6 +125,7 @@ export function dispatchThroughEngine(
           controller.signal,
           overrides,
           hooks && dispatchRetryPreparation(transport, hooks),
+          controller,
         ),
         transport.send,
       )
@@ -138,6 +154,8 @@ class DispatchRequest implements EngineRequest<AttemptHandler> {
     readonly signal: AbortSignal,
     readonly options: SluiceDispatchOptions | undefined,
     readonly beforeRetry: EngineRequest<AttemptHandler>['beforeRetry'],
+    /** close(): the caller's controller aborts the request, wherever it is. */
+    readonly abortable: RequestController,
   ) {
     this.method = opts.method.toUpperCase();
   }

@@ -42,6 +42,7 @@ function parts({ window, pace, budget, ...overrides }: TestParts = {}): GatePart
       remaining: undefined,
       lastServedAt: -Infinity,
       lastServedRttMs: 0,
+      transportFailureShare: 0,
     }),
     queue: createWaiterQueue({ maxQueue: 5 }),
     queueTimeout: Infinity,

@@ -72,7 +72,7 @@ export const adapters: readonly AdapterKind[] = [
         stats: (key) => interceptor.stats(key),
         on: (event, listener) => interceptor.on(event, listener),
         async close() {
-          interceptor.close();
+          await interceptor.close();
           await agent.close();
         },
       };
@@ -92,7 +92,7 @@ export const adapters: readonly AdapterKind[] = [
         stats: (key) => interceptor.stats(key),
         on: (event, listener) => interceptor.on(event, listener),
         async close() {
-          uninstall();
+          await uninstall();
           setGlobalDispatcher(before);
           await programAgent.close();
         },
