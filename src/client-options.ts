@@ -17,6 +17,8 @@ import {
 import { overflowPolicies, type OverflowPolicy } from './gate/waiter-queue.js';
 import { normalizeRetryBudgetOptions, type RetryBudgetOptions } from './retry/budget.js';
 import type { BeforeRetryHook } from './retry/before-retry.js';
+import { createMemoryStore } from './state/memory-store.js';
+import type { StateStore } from './state/store.js';
 
 export interface TimeoutOptions {
   /**
@@ -91,6 +93,13 @@ export interface ClientOptions {
   idleTimeout?: number;
   /** Clock in epoch ms (tests inject one). @default Date.now */
   now?: () => number;
+  /**
+   * Where each key's state (pause, pace, window, budget) lives. `redisStore({ client })` from
+   * `sluice/redis` shares it between every process using the same Redis, so a fleet of processes
+   * pauses, paces and fills the window as one.
+   * @default a fresh in-memory store of this client
+   */
+  store?: StateStore;
 }
 
 export interface LimitOptions {
@@ -186,6 +195,7 @@ export interface NormalizedClientOptions {
   buckets: boolean;
   idleTimeout: number;
   now: () => number;
+  store: StateStore;
 }
 
 const clientKeys = [
@@ -201,6 +211,7 @@ const clientKeys = [
   'buckets',
   'idleTimeout',
   'now',
+  'store',
 ] as const;
 
 export function normalizeClientOptions(input: ClientOptions = {}): NormalizedClientOptions {
@@ -225,7 +236,13 @@ export function normalizeClientOptions(input: ClientOptions = {}): NormalizedCli
     buckets: expectBoolean('buckets', options.buckets ?? clientDefaults.buckets),
     idleTimeout: expectNumber('idleTimeout', options.idleTimeout ?? clientDefaults.idleTimeout, 1),
     now,
+    store: options.store === undefined ? createMemoryStore() : normalizeStore(options.store),
   };
+}
+
+function normalizeStore(store: unknown): StateStore {
+  if (typeof (store as StateStore | null)?.open !== 'function') throw new InvalidOptionError('store', 'a StateStore (with an open method), such as redisStore()', store);
+  return store as StateStore;
 }
 
 function maxWaitOf(retry: RetrySetting | undefined): number {

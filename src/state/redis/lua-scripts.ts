@@ -1,0 +1,90 @@
+// The Lua scripts that change shared state atomically, and how they are run: loaded once with
+// SCRIPT LOAD, then called by EVALSHA (reloaded if the server forgot them, as after a restart).
+
+import type { RedisConnection } from './redis-connection.js';
+
+/**
+ * A pause longer than the one stored replaces it (a shorter one never shortens it), and only then
+ * is it announced. Times are the Redis server's own (TIME), so processes on machines whose clocks
+ * disagree still agree on when it ends; what is stored and sent is a duration.
+ * KEYS[1] the key's pause; ARGV: ms, channel, the message announcing it.
+ */
+const PAUSE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ms = tonumber(ARGV[1])
+local untilAt = now + ms
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if untilAt <= current then return 0 end
+redis.call('SET', KEYS[1], untilAt, 'PX', ms)
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+`;
+
+/** ms left of the key's pause (negative when none). KEYS[1] the key's pause. */
+const READ_PAUSE = `return redis.call('PTTL', KEYS[1])`;
+
+/**
+ * Reserves up to `want` send times from the fleet's pace, a GCRA cell (a token bucket of `depth`
+ * refilled at `rate` per second, kept as its theoretical arrival time). The first reservation is
+ * granted however far ahead it falls, so requests are served in the order they reach Redis; the
+ * rest only within `horizon` ms, so a process never sits on times it may not use. The rate is the
+ * caller's current one: every process learns from the same fleet traffic, so the last one wins.
+ * Returns the reserved times as µs after the server's now.
+ * KEYS[1] the key's cell; ARGV: want, rate, depth, horizon ms, ttl ms.
+ */
+const LEASE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local want = tonumber(ARGV[1])
+local interval = 1000 / tonumber(ARGV[2])
+local tolerance = (math.max(1, tonumber(ARGV[3])) - 1) * interval
+local horizon = tonumber(ARGV[4])
+local tat = tonumber(redis.call('HGET', KEYS[1], 'tat') or '0')
+if tat < now then tat = now end
+local out = {}
+for i = 1, want do
+  local at = tat - tolerance
+  if at < now then at = now end
+  if i > 1 and at - now > horizon then break end
+  out[#out + 1] = math.floor((at - now) * 1000)
+  if at > tat then tat = at end
+  tat = tat + interval
+end
+redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', tat), 'rate', ARGV[2], 'at', string.format('%.0f', now))
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return out
+`;
+
+export const scripts = { pause: PAUSE, readPause: READ_PAUSE, lease: LEASE } as const;
+export type ScriptName = keyof typeof scripts;
+
+/** Runs the scripts by their SHA1, loading each on first use and again after a NOSCRIPT. */
+export class ScriptRunner {
+  readonly #shas = new Map<ScriptName, string>();
+
+  constructor(private readonly connection: Pick<RedisConnection, 'command'>) {}
+
+  async run(name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const sha = this.#shas.get(name) ?? (await this.#load(name));
+    try {
+      return await this.connection.command(['EVALSHA', sha, keys.length, ...keys, ...args]);
+    } catch (error) {
+      // A restarted (or flushed) server forgot the script: load it again, once.
+      if (!String((error as Error)?.message ?? error).includes('NOSCRIPT')) throw error;
+      const reloaded = await this.#load(name);
+      return this.connection.command(['EVALSHA', reloaded, keys.length, ...keys, ...args]);
+    }
+  }
+
+  /** Loads every script (at connect and rejoin, so the first real call is one round trip). */
+  async loadAll(): Promise<void> {
+    await Promise.all((Object.keys(scripts) as ScriptName[]).map((name) => this.#load(name)));
+  }
+
+  async #load(name: ScriptName): Promise<string> {
+    const sha = String(await this.connection.command(['SCRIPT', 'LOAD', scripts[name]]));
+    this.#shas.set(name, sha);
+    return sha;
+  }
+}

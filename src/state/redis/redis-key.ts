@@ -1,0 +1,339 @@
+// One key's handle in the Redis store: the in-memory handle does all the deciding, on a state that
+// also counts and learns from the rest of the fleet (replayed from its messages); Redis adds the
+// shared pause and leases of send times. Without Redis it is exactly the in-memory handle.
+
+import { paceMode, paceRate } from '../../pacing/pacer.js';
+import { inSlowStart } from '../../limits/aimd-limit.js';
+import type { AttemptSignal } from '../../signal/attempt-signal.js';
+import type { KeyState } from '../key-state.js';
+import { type Admission, type AttemptFeedback, pause } from '../learn.js';
+import type { KeyChange, KeyHandle } from '../store.js';
+import { decodeSignal, encodeSignal, type FleetMessage } from './fleet-messages.js';
+import { FleetReplica } from './fleet-replica.js';
+import { replayDeposit, replayWithdrawal } from './shared-budget.js';
+import type { StoreLink } from './store-link.js';
+import { TokenLease } from './token-lease.js';
+
+/** What a key needs from its store. */
+export interface RedisKeyContext {
+  readonly link: StoreLink;
+  now(): number;
+  /** The Redis key of `part` of gate key `key` (with the prefix and the key's hash tag). */
+  redisKey(key: string, part: 'pause' | 'pace'): string;
+  /** The state of another key open here, for a response that named it. */
+  stateOf(key: string): KeyState | undefined;
+  /** How long another process's "constrained" keeps this one sharing. */
+  readonly lingerMs: number;
+  closed(handle: RedisKey): void;
+}
+
+/** An admission with the id the fleet knows it by. */
+interface SharedAdmission extends Admission {
+  readonly id: number;
+}
+
+/** A pause the fleet announces that ends within this many ms of one already set is the same pause. */
+const SAME_PAUSE_MS = 5;
+/** How long the pace's cell outlives its last lease in Redis. */
+const PACE_TTL_MS = 60_000;
+
+export class RedisKey implements KeyHandle {
+  readonly key: string;
+  readonly local: KeyHandle;
+  readonly #s: KeyState;
+  readonly #replica: FleetReplica;
+  readonly #lease = new TokenLease();
+  readonly #view: Readonly<KeyState>;
+  /** This process's own attempts in flight (the state counts the fleet's). */
+  #own = 0;
+  #nextId = 0;
+  /** This key's attempts and changes go to the fleet. */
+  #shared = false;
+  #lastNow = 0;
+  #replaying = false;
+
+  constructor(
+    local: KeyHandle,
+    private readonly context: RedisKeyContext,
+    private readonly onChange: (change: KeyChange) => void,
+  ) {
+    this.key = local.key;
+    this.local = local;
+    this.#s = local.state as KeyState;
+    this.#replica = new FleetReplica(this.#s);
+    this.#view = ownView(this.#s, () => this.#own);
+  }
+
+  /** The key's state as this process sees it: the fleet's, but its own attempts in flight and counters. */
+  get state(): Readonly<KeyState> {
+    return this.#view;
+  }
+
+  get shared(): boolean {
+    return this.#shared;
+  }
+
+  admissible(now: number): boolean {
+    if (!this.local.admissible(now)) return false;
+    if (!this.#needsLease()) return true;
+    if (this.#lease.ready(now)) return true;
+    this.#refill(1);
+    return false;
+  }
+
+  admissionIn(now: number): number | undefined {
+    const local = this.local.admissionIn(now);
+    if (local === undefined || !this.#needsLease()) return local;
+    const leased = this.#lease.nextIn(now);
+    if (leased !== undefined) return Math.max(local, leased);
+    if (this.#s.pausedUntil > now) return local;
+    // The refill's answer (or Redis's loss) wakes the gate.
+    this.#refill(1);
+    return local > 0 ? local : undefined;
+  }
+
+  admit(now: number, waiting: number): Admission {
+    const leased = this.#needsLease();
+    if (leased) this.#lease.take();
+    const admission = this.local.admit(now, waiting);
+    this.#own++;
+    if (leased && this.#lease.held < waiting && !this.#lease.refilling) this.#refill(waiting);
+    if (!this.#shared) return admission;
+    const id = this.#nextId++;
+    this.context.link.send(['send', this.key, id, admission.alone ? 1 : 0, this.#own]);
+    const shared: SharedAdmission = { ...admission, id };
+    return shared;
+  }
+
+  end(admission: Admission, signal: AttemptSignal | undefined, now: number, rated: KeyHandle = this): AttemptFeedback {
+    this.#lastNow = now;
+    const ratedKey = rated instanceof RedisKey ? rated : this;
+    const feedback = this.local.end(admission, signal, now, ratedKey.local);
+    this.#own = Math.max(0, this.#own - 1);
+    if (this.#shared) {
+      const id = (admission as Partial<SharedAdmission>).id ?? -1;
+      const rttMs = Math.max(0, now - admission.sentAt);
+      this.context.link.send(['end', this.key, id, rttMs, signal ? encodeSignal(signal) : null, this.#own, ratedKey === this ? null : ratedKey.key]);
+    }
+    this.review(now);
+    return feedback;
+  }
+
+  pause(until: number, status: number | undefined, now: number): void {
+    this.#lastNow = now;
+    this.local.pause(until, status, now);
+  }
+
+  deposit(now: number): void {
+    this.local.deposit(now);
+    if (this.#shared) this.context.link.send(['deposit', this.key]);
+  }
+
+  tryRetry(feedback: AttemptFeedback, now: number): boolean {
+    const allowed = this.local.tryRetry(feedback, now);
+    // Only a retry the budget paid for is the fleet's business (a window-held one costs nothing).
+    if (allowed && this.#shared && !feedback.windowHeld && this.#s.budget !== undefined) this.context.link.send(['withdraw', this.key]);
+    return allowed;
+  }
+
+  close(): void {
+    if (this.#shared) this.context.link.send(['leave', this.key]);
+    this.#shared = false;
+    this.local.close();
+    this.context.closed(this);
+  }
+
+  /** A change of the local handle's state: a pause of its own is announced to the fleet. */
+  localChange(change: KeyChange): void {
+    if (change.type === 'pause') {
+      this.#lease.clear();
+      if (!this.#replaying) this.#sharePause(change.until - this.#lastNow, change.status);
+    }
+    this.onChange(change);
+  }
+
+  /** Messages of another process about this key. */
+  receive(from: string, message: FleetMessage, now: number): void {
+    const s = this.#s;
+    switch (message[0]) {
+      case 'send':
+        this.#replica.send(from, message[2], message[3] === 1, message[4], now);
+        return;
+      case 'end': {
+        const [, , id, rttMs, signal, abs, rated] = message;
+        const ratedState = rated === null ? undefined : this.context.stateOf(rated);
+        this.#replay(now, () => this.#replica.end(from, id, rttMs, signal === null ? undefined : decodeSignal(signal), abs, ratedState, now));
+        break;
+      }
+      case 'deposit':
+        replayDeposit(s, now);
+        return;
+      case 'withdraw':
+        replayWithdrawal(s, now);
+        return;
+      case 'sync':
+        this.#replica.sync(from, message[2], message[3] === 1, now, this.context.lingerMs);
+        this.review(now);
+        break;
+      case 'leave':
+        this.#replica.leave(from);
+        break;
+      case 'pause': {
+        const until = now + message[2];
+        if (until > s.pausedUntil + SAME_PAUSE_MS && pause(s, until)) {
+          this.#lease.clear();
+          this.onChange({ type: 'pause', until, status: message[3] ?? undefined });
+        }
+        return;
+      }
+      default:
+        return;
+    }
+    // Room may have opened (an attempt ended, a process left).
+    this.onChange({ type: 'wake' });
+  }
+
+  /** Shares the key while it (or another process's) is constrained and Redis is joined; stops once healthy. */
+  review(now: number): void {
+    const { link } = this.context;
+    if (!link.joined) return;
+    const constrained = this.#constrained(now);
+    const shared = constrained || this.#replica.constrainedAt(now);
+    if (shared === this.#shared) return;
+    this.#shared = shared;
+    if (shared) {
+      link.send(['sync', this.key, this.#own, constrained ? 1 : 0]);
+    } else {
+      link.send(['leave', this.key]);
+      this.#forgetFleet();
+    }
+  }
+
+  /** Every second while shared: this process is alive, with this many in flight; the silent are forgotten. */
+  heartbeat(now: number, silentMs: number): void {
+    if (this.#replica.expire(now, silentMs)) this.onChange({ type: 'wake' });
+    this.review(now);
+    if (this.#shared) this.context.link.send(['sync', this.key, this.#own, this.#constrained(now) ? 1 : 0]);
+  }
+
+  /** Redis joined (at start or again): picks up a pause the fleet holds, and shares if constrained. */
+  joined(now: number): void {
+    this.context.link.run('readPause', [this.context.redisKey(this.key, 'pause')], []).then(
+      (ms) => {
+        const left = Number(ms);
+        if (left > 0) this.receive('redis', ['pause', this.key, left, null], this.context.now());
+      },
+      () => {},
+    );
+    this.review(now);
+  }
+
+  /** Redis was lost: this process is on its own, exactly as without a store. */
+  lost(): void {
+    this.#shared = false;
+    this.#forgetFleet();
+  }
+
+  #forgetFleet(): void {
+    this.#replica.clear();
+    this.#lease.clear();
+    this.onChange({ type: 'wake' });
+  }
+
+  /**
+   * The key holds back its traffic: a pause, a finite pace (slow start included), or a window that
+   * a refusal bounded (or the user fixed). A healthy key is not shared, so it costs Redis nothing.
+   */
+  #constrained(now: number): boolean {
+    const s = this.#s;
+    if (s.pausedUntil > now) return true;
+    if (s.pace !== undefined && Number.isFinite(paceRate(s.pace))) return true;
+    return s.window.kind === 'static' || !inSlowStart(s.window);
+  }
+
+  /** A fixed window's quota goes at once, by its own tokens; every other finite pace is leased. */
+  #needsLease(): boolean {
+    const pace = this.#s.pace;
+    return this.#shared && pace !== undefined && Number.isFinite(paceRate(pace)) && paceMode(pace) !== 'fixed-window';
+  }
+
+  #refill(waiting: number): void {
+    const pace = this.#s.pace;
+    if (this.#lease.refilling || pace === undefined || !this.context.link.joined) return;
+    const bucket = pace.kind === 'fixed' ? pace.bucket : pace.state.bucket;
+    const rate = paceRate(pace);
+    const { want, depth, horizonMs } = this.#lease.request(waiting, rate, bucket.depth);
+    this.#lease.startRefill();
+    this.context.link.run('lease', [this.context.redisKey(this.key, 'pace')], [want, rate, depth, horizonMs, PACE_TTL_MS]).then(
+      (reply) => {
+        this.#lease.endRefill((reply as unknown[]).map(Number), this.context.now());
+        this.onChange({ type: 'wake' });
+      },
+      // A failure drops the store to local, which wakes every key.
+      () => this.#lease.endRefill(undefined, 0),
+    );
+  }
+
+  #sharePause(ms: number, status: number | undefined): void {
+    const { link } = this.context;
+    if (!link.joined || !(ms > 0)) return;
+    const announce = JSON.stringify({ from: link.id, messages: [['pause', this.key, Math.ceil(ms), status ?? null]] });
+    link.run('pause', [this.context.redisKey(this.key, 'pause')], [Math.ceil(ms), link.channel, announce]).catch(() => {});
+  }
+
+  /** Replays another process's attempt, telling the gate what moved (as the memory store does for its own). */
+  #replay(now: number, replay: () => void): void {
+    const s = this.#s;
+    const { pausedUntil, window } = s;
+    const limit = window.limit;
+    this.#replaying = true;
+    try {
+      replay();
+    } finally {
+      this.#replaying = false;
+    }
+    // The pause the refusal caused arrives from its process too; heard twice, it is one pause.
+    if (s.pausedUntil !== pausedUntil && s.pausedUntil - pausedUntil <= SAME_PAUSE_MS && pausedUntil > now) s.pausedUntil = pausedUntil;
+    if (s.pausedUntil !== pausedUntil) {
+      this.#lease.clear();
+      this.onChange({ type: 'pause', until: s.pausedUntil, status: undefined });
+    }
+    if (s.window.limit !== limit) this.onChange({ type: 'limit', limit: s.window.limit });
+  }
+}
+
+/** The state as the gate reads it: the fleet's, except the attempts in flight, which are this process's. */
+function ownView(s: KeyState, own: () => number): Readonly<KeyState> {
+  return {
+    get key() {
+      return s.key;
+    },
+    get pausedUntil() {
+      return s.pausedUntil;
+    },
+    get inFlight() {
+      return own();
+    },
+    get window() {
+      return s.window;
+    },
+    get pace() {
+      return s.pace;
+    },
+    get budget() {
+      return s.budget;
+    },
+    get counters() {
+      return s.counters;
+    },
+    get remaining() {
+      return s.remaining;
+    },
+    get lastServedAt() {
+      return s.lastServedAt;
+    },
+    get lastServedRttMs() {
+      return s.lastServedRttMs;
+    },
+  };
+}
