@@ -3,15 +3,15 @@ import { defineConfig } from 'tsup';
 const shared = { sourcemap: true, target: 'node22' as const, external: ['undici', 'p-retry', 'structured-headers'] };
 
 export default defineConfig([
-  // Two library entries share one engine chunk (`splitting`), so `sluice` and `sluice/undici`
-  // loaded together hold one copy of the engine and `instanceof` works across them.
+  // The library entries share one engine chunk (`splitting`), so `sluice`, `sluice/undici` and
+  // `sluice/redis` loaded together hold one copy of the engine and `instanceof` works across them.
   // src/node-support.ts (imported first by both entries) opens that chunk and throws on a Node
   // too old for undici 8 — as long as nothing in the shared chunk imports undici itself, which
   // would be evaluated before it. test/node-support.test.ts loads the build on Node 20 to check.
   // (package.json's `sideEffects` lists it, or esbuild would drop the bare import.)
   {
     ...shared,
-    entry: { index: 'src/index.ts', undici: 'src/undici/index.ts' },
+    entry: { index: 'src/index.ts', undici: 'src/undici/index.ts', redis: 'src/redis.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     clean: true,
