@@ -28,16 +28,39 @@ const READ_PAUSE = `return redis.call('PTTL', KEYS[1])`;
  * Reserves up to `want` send times from the fleet's pace, a GCRA cell (a token bucket of `depth`
  * refilled at `rate` per second, kept as its theoretical arrival time). The first reservation is
  * granted however far ahead it falls, so requests are served in the order they reach Redis; the
- * rest only within `horizon` ms, so a process never sits on times it may not use. The rate is the
- * caller's current one: every process learns from the same fleet traffic, so the last one wins.
+ * rest only within `horizon` ms, so a process never sits on times it may not use.
+ *
+ * The rate: each process's own copy of the key learns from the whole fleet's attempts, but the
+ * copies drift apart (measured at one moment: 96, 102, 104 and 140/s), so the cell keeps every
+ * process's latest rate with when it said it and paces at the median of those said within the
+ * last `fresh` ms: one process that missed a refusal, or cut deeper than the rest, moves nothing.
  * Returns the reserved times as µs after the server's now.
- * KEYS[1] the key's cell; ARGV: want, rate, depth, horizon ms, ttl ms.
+ * KEYS[1] the key's cell; ARGV: want, rate, depth, horizon ms, ttl ms, process id, fresh ms.
  */
 const LEASE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local want = tonumber(ARGV[1])
-local interval = 1000 / tonumber(ARGV[2])
+local fresh = tonumber(ARGV[7])
+redis.call('HSET', KEYS[1], 'r:' .. ARGV[6], ARGV[2] .. ' ' .. string.format('%.0f', now))
+local fields = redis.call('HGETALL', KEYS[1])
+local rates = {}
+for i = 1, #fields, 2 do
+  local name = fields[i]
+  if string.sub(name, 1, 2) == 'r:' then
+    local space = string.find(fields[i + 1], ' ')
+    local at = tonumber(string.sub(fields[i + 1], space + 1))
+    if now - at > fresh then
+      redis.call('HDEL', KEYS[1], name)
+    else
+      rates[#rates + 1] = tonumber(string.sub(fields[i + 1], 1, space - 1))
+    end
+  end
+end
+table.sort(rates)
+local middle = (#rates + 1) / 2
+local rate = (rates[math.floor(middle)] + rates[math.ceil(middle)]) / 2
+local interval = 1000 / rate
 local tolerance = (math.max(1, tonumber(ARGV[3])) - 1) * interval
 local horizon = tonumber(ARGV[4])
 local tat = tonumber(redis.call('HGET', KEYS[1], 'tat') or '0')
@@ -51,7 +74,7 @@ for i = 1, want do
   if at > tat then tat = at end
   tat = tat + interval
 end
-redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', tat), 'rate', ARGV[2], 'at', string.format('%.0f', now))
+redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', tat), 'rate', tostring(rate))
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return out
 `;

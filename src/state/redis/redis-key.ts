@@ -4,6 +4,7 @@
 
 import { paceMode, paceRate } from '../../pacing/pacer.js';
 import { inSlowStart } from '../../limits/aimd-limit.js';
+import { setTokens, tokensAt } from '../../pacing/token-bucket.js';
 import type { AttemptSignal } from '../../signal/attempt-signal.js';
 import type { KeyState } from '../key-state.js';
 import { type Admission, type AttemptFeedback, pause } from '../learn.js';
@@ -36,6 +37,8 @@ interface SharedAdmission extends Admission {
 const SAME_PAUSE_MS = 5;
 /** How long the pace's cell outlives its last lease in Redis. */
 const PACE_TTL_MS = 60_000;
+/** A process's rate counts towards the fleet's pace this long after it last asked for a lease. */
+const RATE_FRESH_MS = 2_000;
 
 export class RedisKey implements KeyHandle {
   readonly key: string;
@@ -51,6 +54,8 @@ export class RedisKey implements KeyHandle {
   #shared = false;
   #lastNow = 0;
   #replaying = false;
+  /** Attempts that wanted to go at the last admission (it and those still queued). */
+  #demand = 1;
 
   constructor(
     local: KeyHandle,
@@ -73,23 +78,31 @@ export class RedisKey implements KeyHandle {
     return this.#shared;
   }
 
+  /**
+   * While the key is shared and paced, a leased send time stands for the pace's token: it is the
+   * fleet's token, taken in turn, where every process's copy of the pace would offer the same
+   * token to all of them at once. The pause and the window are checked as always.
+   */
   admissible(now: number): boolean {
-    if (!this.local.admissible(now)) return false;
-    if (!this.#needsLease()) return true;
+    if (!this.#needsLease()) return this.local.admissible(now);
+    const s = this.#s;
+    if (s.pausedUntil > now || s.inFlight >= s.window.limit) return false;
     if (this.#lease.ready(now)) return true;
-    this.#refill(1);
+    // A time already reserved comes when it comes (the gate's timer, from admissionIn).
+    if (this.#lease.held === 0) this.#refill();
     return false;
   }
 
   admissionIn(now: number): number | undefined {
-    const local = this.local.admissionIn(now);
-    if (local === undefined || !this.#needsLease()) return local;
+    if (!this.#needsLease()) return this.local.admissionIn(now);
+    const s = this.#s;
+    if (s.pausedUntil > now) return s.pausedUntil - now;
+    if (s.inFlight >= s.window.limit) return undefined;
     const leased = this.#lease.nextIn(now);
-    if (leased !== undefined) return Math.max(local, leased);
-    if (this.#s.pausedUntil > now) return local;
-    // The refill's answer (or Redis's loss) wakes the gate.
-    this.#refill(1);
-    return local > 0 ? local : undefined;
+    if (leased !== undefined) return leased;
+    // The refill's answer (or the loss of Redis) wakes the gate.
+    this.#refill();
+    return undefined;
   }
 
   admit(now: number, waiting: number): Admission {
@@ -97,7 +110,10 @@ export class RedisKey implements KeyHandle {
     if (leased) this.#lease.take();
     const admission = this.local.admit(now, waiting);
     this.#own++;
-    if (leased && this.#lease.held < waiting && !this.#lease.refilling) this.#refill(waiting);
+    // The next lease is asked for as this one runs out, not sooner: each process holding a few
+    // times at most, turns come round in the order processes ask, which keeps shares fair.
+    this.#demand = waiting + 1;
+    if (leased && waiting > 0 && this.#lease.held <= 1) this.#refill();
     if (!this.#shared) return admission;
     const id = this.#nextId++;
     this.context.link.send(['send', this.key, id, admission.alone ? 1 : 0, this.#own]);
@@ -231,6 +247,13 @@ export class RedisKey implements KeyHandle {
   /** Redis was lost: this process is on its own, exactly as without a store. */
   lost(): void {
     this.#shared = false;
+    // Leased sends spent the pace's tokens without asking it: a debt run up that way is forgiven.
+    const pace = this.#s.pace;
+    if (pace !== undefined) {
+      const bucket = pace.kind === 'fixed' ? pace.bucket : pace.state.bucket;
+      const now = this.context.now();
+      if (tokensAt(bucket, now) < 0) setTokens(bucket, 0, now);
+    }
     this.#forgetFleet();
   }
 
@@ -257,14 +280,15 @@ export class RedisKey implements KeyHandle {
     return this.#shared && pace !== undefined && Number.isFinite(paceRate(pace)) && paceMode(pace) !== 'fixed-window';
   }
 
-  #refill(waiting: number): void {
+  #refill(): void {
     const pace = this.#s.pace;
     if (this.#lease.refilling || pace === undefined || !this.context.link.joined) return;
     const bucket = pace.kind === 'fixed' ? pace.bucket : pace.state.bucket;
     const rate = paceRate(pace);
-    const { want, depth, horizonMs } = this.#lease.request(waiting, rate, bucket.depth);
+    const { want, depth, horizonMs } = this.#lease.request(this.#demand, rate, bucket.depth);
     this.#lease.startRefill();
-    this.context.link.run('lease', [this.context.redisKey(this.key, 'pace')], [want, rate, depth, horizonMs, PACE_TTL_MS]).then(
+    const { link } = this.context;
+    link.run('lease', [this.context.redisKey(this.key, 'pace')], [want, rate, depth, horizonMs, PACE_TTL_MS, link.id, RATE_FRESH_MS]).then(
       (reply) => {
         this.#lease.endRefill((reply as unknown[]).map(Number), this.context.now());
         this.onChange({ type: 'wake' });
