@@ -27,6 +27,8 @@ export interface FleetWorkerResult {
   successAt: number[];
   /** Epoch ms of each 429 the client retried. */
   throttledAt: number[];
+  /** Epoch ms of each pause the client's gates heard of (its own or the fleet's). */
+  pausedAt: number[];
   /** The store's fallbacks and rejoins, with when. */
   storeEvents: { at: number; type: 'fallback' | 'rejoin' }[];
   /** CPU (user + system) of the workload, ms. */

@@ -35,6 +35,8 @@ process.removeAllListeners('warning');
 
 const client = sluice.createClient(store === undefined ? {} : { store });
 const throttledAt: number[] = [];
+const pausedAt: number[] = [];
+client.on('pause', () => pausedAt.push(epochNow()));
 client.on('retry', (event) => {
   if (event.status === 429) throttledAt.push(epochNow());
 });
@@ -105,6 +107,7 @@ const result: FleetWorkerResult = {
   errors,
   successAt,
   throttledAt,
+  pausedAt,
   storeEvents,
   cpuMs: (used.user + used.system) / 1000,
   commands: (store?.commands ?? 0) - commandsBefore,

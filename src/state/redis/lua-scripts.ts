@@ -6,23 +6,29 @@ import type { RedisConnection } from './redis-connection.js';
 /**
  * A pause longer than the one stored replaces it (a shorter one never shortens it), and only then
  * is it announced. Times are the Redis server's own (TIME), so processes on machines whose clocks
- * disagree still agree on when it ends; what is stored and sent is a duration.
- * KEYS[1] the key's pause; ARGV: ms, channel, the message announcing it.
+ * disagree still agree on when it ends; what is stored and sent is a duration. The stored value
+ * is "until status" (status 0: none), so a process that opens the key later learns both.
+ * KEYS[1] the key's pause; ARGV: ms, status, channel, the message announcing it.
  */
 const PAUSE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ms = tonumber(ARGV[1])
 local untilAt = now + ms
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if untilAt <= current then return 0 end
-redis.call('SET', KEYS[1], untilAt, 'PX', ms)
-redis.call('PUBLISH', ARGV[2], ARGV[3])
+local current = redis.call('GET', KEYS[1])
+if current and untilAt <= tonumber(string.match(current, '^%d+')) then return 0 end
+redis.call('SET', KEYS[1], string.format('%.0f', untilAt) .. ' ' .. ARGV[2], 'PX', ms)
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `;
 
-/** ms left of the key's pause (negative when none). KEYS[1] the key's pause. */
-const READ_PAUSE = `return redis.call('PTTL', KEYS[1])`;
+/** ms left of the key's pause (negative when none) and its status. KEYS[1] the key's pause. */
+const READ_PAUSE = `
+local left = redis.call('PTTL', KEYS[1])
+if left <= 0 then return {left, 0} end
+local value = redis.call('GET', KEYS[1]) or ''
+return {left, tonumber(string.match(value, ' (%d+)$') or '0')}
+`;
 
 /**
  * Reserves up to `want` send times from the fleet's pace, a GCRA cell (a token bucket of `depth`

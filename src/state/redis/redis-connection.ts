@@ -72,7 +72,7 @@ function ioredisConnection(client: IoredisLike): RedisConnection {
       subscriber.on('close', () => !closing && onLost(new Error('the Redis subscription closed')));
       subscriber.on('message', ((from: string, message: string) => from === channel && onMessage(message)) as never);
       return {
-        ready: subscriber.subscribe(channel).then(() => undefined),
+        ready: handled(subscriber.subscribe(channel).then(() => undefined)),
         close() {
           closing = true;
           subscriber.disconnect();
@@ -92,7 +92,7 @@ function nodeRedisConnection(client: NodeRedisLike): RedisConnection {
       subscriber.on('error', (error: never) => !closing && onLost(error));
       subscriber.on('end', () => !closing && onLost(new Error('the Redis subscription closed')));
       return {
-        ready: subscriber.connect().then(() => subscriber.SUBSCRIBE(channel, onMessage)).then(() => undefined),
+        ready: handled(subscriber.connect().then(() => subscriber.SUBSCRIBE(channel, onMessage)).then(() => undefined)),
         close() {
           closing = true;
           if (subscriber.isOpen) subscriber.destroy();
@@ -100,4 +100,10 @@ function nodeRedisConnection(client: NodeRedisLike): RedisConnection {
       };
     },
   };
+}
+
+/** `promise`, marked as handled: the store may stop waiting for it (past its timeout) before it settles. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }

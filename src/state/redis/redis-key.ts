@@ -235,9 +235,9 @@ export class RedisKey implements KeyHandle {
   /** Redis joined (at start or again): picks up a pause the fleet holds, and shares if constrained. */
   joined(now: number): void {
     this.context.link.run('readPause', [this.context.redisKey(this.key, 'pause')], []).then(
-      (ms) => {
-        const left = Number(ms);
-        if (left > 0) this.receive('redis', ['pause', this.key, left, null], this.context.now());
+      (reply) => {
+        const [left, status] = (reply as unknown[]).map(Number) as [number, number];
+        if (left > 0) this.receive('redis', ['pause', this.key, left, status > 0 ? status : null], this.context.now());
       },
       () => {},
     );
@@ -302,7 +302,7 @@ export class RedisKey implements KeyHandle {
     const { link } = this.context;
     if (!link.joined || !(ms > 0)) return;
     const announce = JSON.stringify({ from: link.id, messages: [['pause', this.key, Math.ceil(ms), status ?? null]] });
-    link.run('pause', [this.context.redisKey(this.key, 'pause')], [Math.ceil(ms), link.channel, announce]).catch(() => {});
+    link.run('pause', [this.context.redisKey(this.key, 'pause')], [Math.ceil(ms), status ?? 0, link.channel, announce]).catch(() => {});
   }
 
   /** Replays another process's attempt, telling the gate what moved (as the memory store does for its own). */

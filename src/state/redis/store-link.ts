@@ -95,6 +95,8 @@ export class StoreLink {
   }
 
   close(): void {
+    // What was queued (a key's leave, say) still goes: the others should not wait to forget it.
+    if (this.joined && this.#outbox.length > 0) this.#flush();
     this.state = 'closed';
     this.#drop();
     clearTimeout(this.#probe);
