@@ -81,12 +81,14 @@ export class RedisKey implements KeyHandle {
   /**
    * While the key is shared and paced, a leased send time stands for the pace's token: it is the
    * fleet's token, taken in turn, where every process's copy of the pace would offer the same
-   * token to all of them at once. The pause and the window are checked as always.
+   * token to all of them at once. The pause and the window are checked as always, and so is the
+   * pace while it follows the server's rate-limit headers: what the server says is left there
+   * (after a restart of Redis, say) is something a fresh lease cannot know.
    */
   admissible(now: number): boolean {
     if (!this.#needsLease()) return this.local.admissible(now);
     const s = this.#s;
-    if (s.pausedUntil > now || s.inFlight >= s.window.limit) return false;
+    if (this.#pacedByHeaders() ? !this.local.admissible(now) : s.pausedUntil > now || s.inFlight >= s.window.limit) return false;
     if (this.#lease.ready(now)) return true;
     // A time already reserved comes when it comes (the gate's timer, from admissionIn).
     if (this.#lease.held === 0) this.#refill();
@@ -98,11 +100,13 @@ export class RedisKey implements KeyHandle {
     const s = this.#s;
     if (s.pausedUntil > now) return s.pausedUntil - now;
     if (s.inFlight >= s.window.limit) return undefined;
+    const local = this.#pacedByHeaders() ? this.local.admissionIn(now) : 0;
+    if (local === undefined) return undefined;
     const leased = this.#lease.nextIn(now);
-    if (leased !== undefined) return leased;
+    if (leased !== undefined) return Math.max(local, leased);
     // The refill's answer (or the loss of Redis) wakes the gate.
     this.#refill();
-    return undefined;
+    return local > 0 ? local : undefined;
   }
 
   admit(now: number, waiting: number): Admission {
@@ -278,6 +282,11 @@ export class RedisKey implements KeyHandle {
   #needsLease(): boolean {
     const pace = this.#s.pace;
     return this.#shared && pace !== undefined && Number.isFinite(paceRate(pace)) && paceMode(pace) !== 'fixed-window';
+  }
+
+  #pacedByHeaders(): boolean {
+    const pace = this.#s.pace;
+    return pace !== undefined && paceMode(pace) === 'header';
   }
 
   #refill(): void {

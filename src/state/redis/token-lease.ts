@@ -21,9 +21,6 @@ export interface LeaseRequest {
   horizonMs: number;
 }
 
-export const leaseDebug = { refills: 0, granted: 0, stale: 0, taken: 0, cleared: 0 };
-if (process.env.FLEET_TRACE) process.on('exit', () => console.error(`[pid ${process.pid}] lease ${JSON.stringify(leaseDebug)}`));
-
 export class TokenLease {
   /** Reserved send times (this process's clock), earliest first. */
   #times: number[] = [];
@@ -43,7 +40,6 @@ export class TokenLease {
 
   /** Spends the earliest reserved time (call only when `ready`). */
   take(): void {
-    leaseDebug.taken++;
     this.#times.shift();
   }
 
@@ -72,9 +68,7 @@ export class TokenLease {
 
   endRefill(offsetsUs: readonly number[] | undefined, repliedAt: number): void {
     this.#refilling = false;
-    leaseDebug.refills++;
     if (offsetsUs === undefined) return;
-    leaseDebug.granted += offsetsUs.length;
     // Counted from when the answer arrived: later than Redis's own now, so never early.
     for (const offset of offsetsUs) this.#times.push(repliedAt + offset / 1000);
     this.#times.sort((a, b) => a - b);
@@ -82,14 +76,10 @@ export class TokenLease {
 
   /** Drops every reserved time (the key paused, or Redis was lost). */
   clear(): void {
-    leaseDebug.cleared += this.#times.length;
     this.#times = [];
   }
 
   #dropStale(now: number): void {
-    while (this.#times.length > 0 && this.#times[0]! < now - STALE_MS) {
-      leaseDebug.stale++;
-      this.#times.shift();
-    }
+    while (this.#times.length > 0 && this.#times[0]! < now - STALE_MS) this.#times.shift();
   }
 }
