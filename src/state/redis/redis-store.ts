@@ -115,8 +115,14 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const onBatch = (batch: FleetBatch) => {
     const at = now();
     for (const message of batch.messages) {
-      const set = keys.get(message[1]);
-      if (set !== undefined) for (const key of set) key.receive(batch.from, message, at);
+      const set = Array.isArray(message) ? keys.get(message[1]) : undefined;
+      if (set === undefined) continue;
+      for (const key of set) {
+        // A malformed message (another program on the channel, a newer sluice) is ignored, not thrown at Redis's client.
+        try {
+          key.receive(batch.from, message, at);
+        } catch {}
+      }
     }
   };
 
