@@ -12,6 +12,7 @@ import type { KeyChange, KeyHandle } from '../store.js';
 import { decodeSignal, encodeSignal, type FleetMessage } from './fleet-messages.js';
 import { FleetReplica } from './fleet-replica.js';
 import { replayDeposit, replayWithdrawal } from './shared-budget.js';
+import { announcePause, readPause, SAME_PAUSE_MS } from './shared-pause.js';
 import type { StoreLink } from './store-link.js';
 import { TokenLease } from './token-lease.js';
 
@@ -33,8 +34,6 @@ interface SharedAdmission extends Admission {
   readonly id: number;
 }
 
-/** A pause the fleet announces that ends within this many ms of one already set is the same pause. */
-const SAME_PAUSE_MS = 5;
 /** How long the pace's cell outlives its last lease in Redis. */
 const PACE_TTL_MS = 60_000;
 /** A process's rate counts towards the fleet's pace this long after it last asked for a lease. */
@@ -170,7 +169,7 @@ export class RedisKey implements KeyHandle {
     if (change.type === 'pause') {
       this.#lease.clear();
       this.#afterPause = true;
-      if (!this.#replaying) this.#sharePause(change.until - this.#lastNow, change.status);
+      if (!this.#replaying) announcePause(this.context.link, this.context.redisKey(this.key, 'pause'), this.key, change.until - this.#lastNow, change.status);
     }
     this.onChange(change);
   }
@@ -242,11 +241,8 @@ export class RedisKey implements KeyHandle {
 
   /** Redis joined (at start or again): picks up a pause the fleet holds, and shares if constrained. */
   joined(now: number): void {
-    this.context.link.run('readPause', [this.context.redisKey(this.key, 'pause')], []).then(
-      (reply) => {
-        const [left, status] = (reply as unknown[]).map(Number) as [number, number];
-        if (left > 0) this.receive('redis', ['pause', this.key, left, status > 0 ? status : null], this.context.now());
-      },
+    readPause(this.context.link, this.context.redisKey(this.key, 'pause'), this.key).then(
+      (message) => message && this.receive('redis', message, this.context.now()),
       () => {},
     );
     this.review(now);
@@ -315,13 +311,6 @@ export class RedisKey implements KeyHandle {
       // A failure drops the store to local, which wakes every key.
       () => this.#lease.endRefill(undefined, 0),
     );
-  }
-
-  #sharePause(ms: number, status: number | undefined): void {
-    const { link } = this.context;
-    if (!link.joined || !(ms > 0)) return;
-    const announce = JSON.stringify({ from: link.id, messages: [['pause', this.key, Math.ceil(ms), status ?? null]] });
-    link.run('pause', [this.context.redisKey(this.key, 'pause')], [Math.ceil(ms), status ?? 0, link.channel, announce]).catch(() => {});
   }
 
   /** Replays another process's attempt, telling the gate what moved (as the memory store does for its own). */
