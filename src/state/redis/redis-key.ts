@@ -83,13 +83,13 @@ export class RedisKey implements KeyHandle {
    * While the key is shared and paced, a leased send time stands for the pace's token: it is the
    * fleet's token, taken in turn, where every process's copy of the pace would offer the same
    * token to all of them at once. The pause and the window are checked as always, and so is the
-   * pace while it follows the server's rate-limit headers: what the server says is left there
-   * (after a restart of Redis, say) is something a fresh lease cannot know.
+   * pace while the server says what is left (rate-limit headers, a fixed window's quota): what
+   * the server counts (after a restart of Redis, say) is something a fresh lease cannot know.
    */
   admissible(now: number): boolean {
     if (!this.#needsLease()) return this.local.admissible(now);
     const s = this.#s;
-    if (this.#pacedByHeaders() ? !this.local.admissible(now) : s.pausedUntil > now || s.inFlight >= s.window.limit) return false;
+    if (this.#serverCounts() ? !this.local.admissible(now) : s.pausedUntil > now || s.inFlight >= s.window.limit) return false;
     if (this.#lease.ready(now)) return true;
     // A time already reserved comes when it comes (the gate's timer, from admissionIn).
     if (this.#lease.held === 0) this.#refill();
@@ -101,7 +101,7 @@ export class RedisKey implements KeyHandle {
     const s = this.#s;
     if (s.pausedUntil > now) return s.pausedUntil - now;
     if (s.inFlight >= s.window.limit) return undefined;
-    const local = this.#pacedByHeaders() ? this.local.admissionIn(now) : 0;
+    const local = this.#serverCounts() ? this.local.admissionIn(now) : 0;
     if (local === undefined) return undefined;
     const leased = this.#lease.nextIn(now);
     if (leased !== undefined) return Math.max(local, leased);
@@ -278,15 +278,22 @@ export class RedisKey implements KeyHandle {
     return s.window.kind === 'static' || !inSlowStart(s.window);
   }
 
-  /** A fixed window's quota goes at once, by its own tokens; every other finite pace is leased. */
+  /**
+   * Every finite pace is leased. A fixed window's too: each process's copy grants the whole quota
+   * at the window's edge, so unleased the fleet sent it once per process (measured: 4 processes,
+   * 61 % of requests refused, 757 of 2,000 failed). Its cell (the window's average rate, as deep
+   * as the quota) lets the quota go at once and divides it among the processes.
+   */
   #needsLease(): boolean {
     const pace = this.#s.pace;
-    return this.#shared && pace !== undefined && Number.isFinite(paceRate(pace)) && paceMode(pace) !== 'fixed-window';
+    return this.#shared && pace !== undefined && Number.isFinite(paceRate(pace));
   }
 
-  #pacedByHeaders(): boolean {
+  /** The pace follows what the server says is left (headers, a fixed window's quota). */
+  #serverCounts(): boolean {
     const pace = this.#s.pace;
-    return pace !== undefined && paceMode(pace) === 'header';
+    const mode = pace === undefined ? undefined : paceMode(pace);
+    return mode === 'header' || mode === 'fixed-window';
   }
 
   #refill(): void {
@@ -300,7 +307,9 @@ export class RedisKey implements KeyHandle {
     // then on each asks again as it spends, so turns come round.
     const demand = this.#afterPause ? 1 : this.#demand;
     this.#afterPause = false;
-    const { want, depth, horizonMs } = this.#lease.request(demand, rate, bucket.depth);
+    // A fixed window's cell is as deep as its quota (the bucket's cap), so the quota may go at once.
+    const cellDepth = paceMode(pace) === 'fixed-window' && Number.isFinite(bucket.maxDepth) ? bucket.maxDepth : bucket.depth;
+    const { want, depth, horizonMs } = this.#lease.request(demand, rate, cellDepth);
     this.#lease.startRefill();
     const { link } = this.context;
     link.run('lease', [this.context.redisKey(this.key, 'pace')], [want, rate, depth, horizonMs, PACE_TTL_MS, link.id, RATE_FRESH_MS]).then(
