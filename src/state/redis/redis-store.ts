@@ -7,7 +7,7 @@ import { InvalidOptionError } from '../../errors.js';
 import type { KeyState } from '../key-state.js';
 import { createMemoryStore } from '../memory-store.js';
 import type { StateStore } from '../store.js';
-import type { FleetBatch } from './fleet-messages.js';
+import type { FleetBatch, FleetMessage } from './fleet-messages.js';
 import { connectionOf } from './redis-connection.js';
 import { RedisKey } from './redis-key.js';
 import { type LinkState, StoreLink } from './store-link.js';
@@ -114,16 +114,15 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
   const onBatch = (batch: FleetBatch) => {
     const at = now();
+    // Each key takes its messages of the batch at once (see RedisKey.receiveBatch).
+    const byKey = new Map<string, FleetMessage[]>();
     for (const message of batch.messages) {
-      const set = Array.isArray(message) ? keys.get(message[1]) : undefined;
-      if (set === undefined) continue;
-      for (const key of set) {
-        // A malformed message (another program on the channel, a newer sluice) is ignored, not thrown at Redis's client.
-        try {
-          key.receive(batch.from, message, at);
-        } catch {}
-      }
+      if (!Array.isArray(message) || typeof message[1] !== 'string' || !keys.has(message[1])) continue;
+      const list = byKey.get(message[1]);
+      if (list === undefined) byKey.set(message[1], [message]);
+      else list.push(message);
     }
+    for (const [name, messages] of byKey) for (const key of keys.get(name) ?? []) key.receiveBatch(batch.from, messages, at);
   };
 
   const start = () => {
