@@ -6,20 +6,10 @@ import { createAimdWindow } from '../../../src/limits/aimd-limit.js';
 import { classifyAttempt } from '../../../src/signal/attempt-signal.js';
 import { emptyCounters, type KeyState } from '../../../src/state/key-state.js';
 import { FleetReplica } from '../../../src/state/redis/fleet-replica.js';
+import { testKeyState } from '../../helpers/key-state.js';
 
 function state(): KeyState {
-  return {
-    key: 'k',
-    pausedUntil: 0,
-    inFlight: 0,
-    window: createAimdWindow(),
-    pace: undefined,
-    budget: undefined,
-    counters: emptyCounters(),
-    remaining: undefined,
-    lastServedAt: -Infinity,
-    lastServedRttMs: 0,
-  };
+  return testKeyState('k', { window: createAimdWindow() });
 }
 
 const response = (status: number, headers: Record<string, string> = {}) =>

@@ -11,8 +11,9 @@ import { createPace } from '../../../src/pacing/pacer.js';
 import { createBudget } from '../../../src/retry/budget.js';
 import { redisStore, type RedisStore, type StoreEvent } from '../../../src/redis.js';
 import { classifyAttempt } from '../../../src/signal/attempt-signal.js';
-import { emptyCounters, type KeyState } from '../../../src/state/key-state.js';
+import type { KeyState } from '../../../src/state/key-state.js';
 import type { KeyChange, KeyHandle } from '../../../src/state/store.js';
+import { testKeyState } from '../../helpers/key-state.js';
 import { type RedisServer, redisUnavailable, startRedisServer } from '../../helpers/redis-server.js';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
@@ -37,21 +38,6 @@ async function connect(library: Library, server: RedisServer): Promise<{ client:
   return { client, close: async () => client.destroy() };
 }
 
-function keyState(key: string, parts: Partial<KeyState> = {}): KeyState {
-  return {
-    key,
-    pausedUntil: 0,
-    inFlight: 0,
-    window: createStaticWindow(4),
-    pace: undefined,
-    budget: undefined,
-    counters: emptyCounters(),
-    remaining: undefined,
-    lastServedAt: -Infinity,
-    lastServedRttMs: 0,
-    ...parts,
-  };
-}
 
 const served = (now: number) => classifyAttempt({ type: 'response', status: 200, headers: new Headers() }, now);
 const throttled = (now: number, retryAfterS: number) =>
@@ -108,15 +94,15 @@ describe.skipIf(unavailable !== undefined).each<Library>(['ioredis', 'node-redis
   it('joins Redis in the background once a key is opened', async () => {
     const [store] = await fleet(1);
     expect(store!.status).toBe('idle');
-    open(store!, () => keyState('k'));
+    open(store!, () => testKeyState('k'));
     await waitUntil(() => store!.status === 'joined', 'the store joined');
   });
 
   it('a pause one process sets reaches the other, which hears it as a change', async () => {
     const [a, b] = await fleet();
     const changes: KeyChange[] = [];
-    const ha = open(a!, () => keyState('k'));
-    const hb = open(b!, () => keyState('k'), changes);
+    const ha = open(a!, () => testKeyState('k'));
+    const hb = open(b!, () => testKeyState('k'), changes);
     await waitUntil(() => a!.status === 'joined' && b!.status === 'joined', 'both joined');
     const now = Date.now();
     ha.pause(now + 2000, 429, now);
@@ -128,20 +114,20 @@ describe.skipIf(unavailable !== undefined).each<Library>(['ioredis', 'node-redis
 
   it('a key opened after the pause began picks it up from Redis', async () => {
     const [a, b] = await fleet();
-    const ha = open(a!, () => keyState('k'));
+    const ha = open(a!, () => testKeyState('k'));
     await waitUntil(() => a!.status === 'joined', 'joined');
     const now = Date.now();
     ha.pause(now + 5000, 429, now);
     // The pause is stored by the script the pause runs; give it its round trip.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const hb = open(b!, () => keyState('k'));
+    const hb = open(b!, () => testKeyState('k'));
     await waitUntil(() => hb.state.pausedUntil > now + 4000, 'the late key read the pause');
   });
 
   it('a shared window counts the attempts of every process in flight, each process only its own in stats', async () => {
     const [a, b] = await fleet();
-    const ha = open(a!, () => keyState('k', { window: createStaticWindow(4) }));
-    const hb = open(b!, () => keyState('k', { window: createStaticWindow(4) }));
+    const ha = open(a!, () => testKeyState('k', { window: createStaticWindow(4) }));
+    const hb = open(b!, () => testKeyState('k', { window: createStaticWindow(4) }));
     await waitUntil(() => a!.status === 'joined' && b!.status === 'joined', 'both joined');
     await waitUntil(() => (ha as unknown as { shared: boolean }).shared, 'the key is shared');
     const now = Date.now();
@@ -160,8 +146,8 @@ describe.skipIf(unavailable !== undefined).each<Library>(['ioredis', 'node-redis
 
   it("a process that closes its key no longer holds the other's window", async () => {
     const [a, b] = await fleet();
-    const ha = a!.open('k', () => keyState('k', { window: createStaticWindow(2) }), () => {});
-    const hb = open(b!, () => keyState('k', { window: createStaticWindow(2) }));
+    const ha = a!.open('k', () => testKeyState('k', { window: createStaticWindow(2) }), () => {});
+    const hb = open(b!, () => testKeyState('k', { window: createStaticWindow(2) }));
     await waitUntil(() => a!.status === 'joined' && b!.status === 'joined', 'both joined');
     await waitUntil(() => (ha as unknown as { shared: boolean }).shared, 'the key is shared');
     ha.admit(Date.now(), 0);
@@ -174,7 +160,7 @@ describe.skipIf(unavailable !== undefined).each<Library>(['ioredis', 'node-redis
   it('the fleet learns from every process: a 429 another process saw teaches this one its pace', async () => {
     const [a, b] = await fleet();
     const start = Date.now();
-    const adaptive = () => keyState('k', { window: createAimdWindow(), pace: createPace('adaptive', start) });
+    const adaptive = () => testKeyState('k', { window: createAimdWindow(), pace: createPace('adaptive', start) });
     const ha = open(a!, adaptive);
     const hb = open(b!, adaptive);
     await waitUntil(() => a!.status === 'joined' && b!.status === 'joined', 'both joined');
@@ -191,7 +177,7 @@ describe.skipIf(unavailable !== undefined).each<Library>(['ioredis', 'node-redis
   it('the retry budget is the fleet’s: retries another process took are spent here too', async () => {
     const [a, b] = await fleet();
     const budgetOptions = { ratio: 0, minPerSecond: 0.3, ttlMs: 10_000 };
-    const withBudget = () => keyState('k', { budget: createBudget(budgetOptions, Date.now()) });
+    const withBudget = () => testKeyState('k', { budget: createBudget(budgetOptions, Date.now()) });
     const ha = open(a!, withBudget);
     const hb = open(b!, withBudget);
     await waitUntil(() => (ha as unknown as { shared: boolean }).shared && (hb as unknown as { shared: boolean }).shared, 'shared');
@@ -209,7 +195,7 @@ describe.skipIf(unavailable !== undefined).each<Library>(['ioredis', 'node-redis
 
   it('leases send times in turn: two processes asking at once get different times', async () => {
     const [a, b] = await fleet();
-    const paced = () => keyState('k', { window: createStaticWindow(100), pace: createPace(10, Date.now()) });
+    const paced = () => testKeyState('k', { window: createStaticWindow(100), pace: createPace(10, Date.now()) });
     const changes: KeyChange[] = [];
     const ha = open(a!, paced, changes);
     const hb = open(b!, paced, changes);
@@ -232,8 +218,8 @@ describe.skipIf(unavailable !== undefined).each<Library>(['ioredis', 'node-redis
     const onWarning = (warning: Error & { code?: string }) => warning.code === 'SLUICE_STORE_FALLBACK' && warnings.push(warning.message);
     process.on('warning', onWarning);
     closers.push(() => void process.off('warning', onWarning));
-    const ha = open(a!, () => keyState('k', { window: createStaticWindow(2) }));
-    const hb = open(b!, () => keyState('k', { window: createStaticWindow(2) }));
+    const ha = open(a!, () => testKeyState('k', { window: createStaticWindow(2) }));
+    const hb = open(b!, () => testKeyState('k', { window: createStaticWindow(2) }));
     await waitUntil(() => (ha as unknown as { shared: boolean }).shared && (hb as unknown as { shared: boolean }).shared, 'shared');
     hb.admit(Date.now(), 0);
     hb.admit(Date.now(), 0);

@@ -4,22 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { createStaticWindow } from '../../../src/limits/limit.js';
 import { budgetRemaining, createBudget } from '../../../src/retry/budget.js';
-import { emptyCounters, type KeyState } from '../../../src/state/key-state.js';
+import type { KeyState } from '../../../src/state/key-state.js';
 import { replayDeposit, replayWithdrawal } from '../../../src/state/redis/shared-budget.js';
+import { testKeyState } from '../../helpers/key-state.js';
 
 function state(now: number): KeyState {
-  return {
-    key: 'k',
-    pausedUntil: 0,
-    inFlight: 0,
-    window: createStaticWindow(1),
-    pace: undefined,
-    budget: createBudget({ ratio: 0.5, minPerSecond: 0, ttlMs: 10_000 }, now),
-    counters: emptyCounters(),
-    remaining: undefined,
-    lastServedAt: -Infinity,
-    lastServedRttMs: 0,
-  };
+  return testKeyState('k', { window: createStaticWindow(1), budget: createBudget({ ratio: 0.5, minPerSecond: 0, ttlMs: 10_000 }, now) });
 }
 
 describe('shared retry budget', () => {
