@@ -18,6 +18,8 @@ import { expectDuration } from './duration.js';
 import { overflowPolicies, type OverflowPolicy } from './gate/waiter-queue.js';
 import { normalizeRetryBudgetOptions, type RetryBudgetOptions } from './retry/budget.js';
 import type { BeforeRetryHook } from './retry/before-retry.js';
+import { createMemoryStore } from './state/memory-store.js';
+import type { StateStore } from './state/store.js';
 
 export interface TimeoutOptions {
   /**
@@ -99,6 +101,13 @@ export interface ClientOptions {
   closeGrace?: number;
   /** Clock in epoch ms (tests inject one). @default Date.now */
   now?: () => number;
+  /**
+   * Where each key's state (pause, pace, window, budget) lives. `redisStore({ client })` from
+   * `sluice/redis` shares it between every process using the same Redis, so a fleet of processes
+   * pauses, paces and fills the window as one.
+   * @default a fresh in-memory store of this client
+   */
+  store?: StateStore;
 }
 
 export interface LimitOptions {
@@ -196,6 +205,7 @@ export interface NormalizedClientOptions {
   idleTimeout: number;
   closeGrace: number;
   now: () => number;
+  store: StateStore;
 }
 
 const clientKeys = [
@@ -212,6 +222,7 @@ const clientKeys = [
   'idleTimeout',
   'closeGrace',
   'now',
+  'store',
 ] as const;
 
 export function normalizeClientOptions(input: ClientOptions = {}): NormalizedClientOptions {
@@ -237,7 +248,13 @@ export function normalizeClientOptions(input: ClientOptions = {}): NormalizedCli
     idleTimeout: expectDuration('idleTimeout', options.idleTimeout ?? clientDefaults.idleTimeout, { min: 1 }),
     closeGrace: expectDuration('closeGrace', options.closeGrace ?? clientDefaults.closeGrace),
     now,
+    store: options.store === undefined ? createMemoryStore() : normalizeStore(options.store),
   };
+}
+
+function normalizeStore(store: unknown): StateStore {
+  if (typeof (store as StateStore | null)?.open !== 'function') throw new InvalidOptionError('store', 'a StateStore (with an open method), such as redisStore()', store);
+  return store as StateStore;
 }
 
 function maxWaitOf(retry: RetrySetting | undefined): number {

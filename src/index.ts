@@ -12,6 +12,7 @@ export type { GateCounters, GateStats } from './gate/gate.js';
 export type { SluiceEventName, SluiceEvents, SluiceListener } from './gate/gate-events.js';
 export type { RetryBudgetOptions } from './retry/budget.js';
 export type { OverflowPolicy } from './gate/waiter-queue.js';
+export type { StateStore } from './state/store.js';
 
 export { createRetryPolicy, retryDefaults, serverDelayOf } from './retry/policy.js';
 export type {

@@ -53,6 +53,8 @@ describe.skipIf(!haveOldNode)(`the built package on Node ${oldVersion ?? '(none 
     ['import', 'undici.js'],
     ['require', 'index.cjs'],
     ['require', 'undici.cjs'],
+    ['import', 'redis.js'],
+    ['require', 'redis.cjs'],
   ])('%s of dist/%s fails first, with a message naming the Node it needs', async (how, file) => {
     const path = join(pkg, 'dist', file);
     const script =

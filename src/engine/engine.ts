@@ -14,7 +14,6 @@ import { createStaticWindow } from '../limits/limit.js';
 import { createPace } from '../pacing/pacer.js';
 import { createBudget } from '../retry/budget.js';
 import { emptyCounters, type KeyState } from '../state/key-state.js';
-import { createMemoryStore } from '../state/memory-store.js';
 import type { StateStore } from '../state/store.js';
 import { type AttemptPlan, type RetryEvent, runAttempts, type SendAttempt } from './attempt-loop.js';
 import { RequestTracker } from './request-tracker.js';
@@ -66,7 +65,7 @@ export function createEngine(options: ClientOptions = {}): Engine {
   const config = normalizeClientOptions(options);
   const events = new GateEvents();
   const routes = config.buckets ? new BucketRoutes() : undefined;
-  const store = createMemoryStore();
+  const { store } = config;
   const registry = new GateRegistry({ makeParts: (key) => gateParts(config, events, store, key), idleMs: config.idleTimeout, now: config.now, routes });
   let closed = false;
   const tracker = new RequestTracker();

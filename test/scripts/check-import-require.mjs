@@ -1,4 +1,4 @@
-// Loads the built package both ways (import and require, main entry and `sluice/undici`) through
+// Loads the built package both ways (import and require, main entry, `sluice/undici`, `sluice/redis`) through
 // its own exports map, and checks that the two entries share one engine (one class identity).
 
 import assert from 'node:assert/strict';
@@ -10,6 +10,8 @@ const loaded = {
   'import sluice/undici': await import('sluice/undici'),
   'require sluice': require('sluice'),
   'require sluice/undici': require('sluice/undici'),
+  'import sluice/redis': await import('sluice/redis'),
+  'require sluice/redis': require('sluice/redis'),
 };
 for (const name of ['import sluice', 'require sluice']) {
   const api = loaded[name];
@@ -22,6 +24,9 @@ for (const name of ['import sluice/undici', 'require sluice/undici']) {
   for (const member of ['sluice', 'install', 'uninstall']) {
     assert.equal(typeof loaded[name][member], 'function', `${name}: ${member} is missing`);
   }
+}
+for (const name of ['import sluice/redis', 'require sluice/redis']) {
+  assert.equal(typeof loaded[name].redisStore, 'function', `${name}: redisStore is missing`);
 }
 // Errors from one format are recognised by the other's guards (cross-realm brand).
 assert.ok(loaded['require sluice'].isQueueFullError(new loaded['import sluice'].QueueFullError(1)));
