@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
-const shared = { sourcemap: true, target: 'node22' as const, external: ['undici', 'p-retry', 'structured-headers'] };
+// prom-client and @opentelemetry/api are optional peers: the user's copy must be the one used.
+const shared = { sourcemap: true, target: 'node22' as const, external: ['undici', 'p-retry', 'structured-headers', 'prom-client', '@opentelemetry/api'] };
 
 export default defineConfig([
-  // Two library entries share one engine chunk (`splitting`), so `sluice` and `sluice/undici`
+  // The library entries share one engine chunk (`splitting`), so `sluice` and `sluice/undici`
   // loaded together hold one copy of the engine and `instanceof` works across them.
   // src/node-support.ts (imported first by both entries) opens that chunk and throws on a Node
   // too old for undici 8 — as long as nothing in the shared chunk imports undici itself, which
@@ -11,7 +12,7 @@ export default defineConfig([
   // (package.json's `sideEffects` lists it, or esbuild would drop the bare import.)
   {
     ...shared,
-    entry: { index: 'src/index.ts', undici: 'src/undici/index.ts' },
+    entry: { index: 'src/index.ts', undici: 'src/undici/index.ts', prometheus: 'src/metrics/prometheus.ts', otel: 'src/metrics/otel.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     clean: true,

@@ -8,7 +8,9 @@ export type { SluiceClient, SluiceRequestInit } from './client.js';
 export type { ReadyOptions } from './engine/engine.js';
 export type { ClientOptions, LimitOptions, RequestOptions, RetrySetting, TimeoutOptions } from './client-options.js';
 export type { GateCounters, GateStats } from './gate/gate.js';
-export type { SluiceEventName, SluiceEvents, SluiceListener } from './gate/gate-events.js';
+export type { AttemptEnd, RefusalReason, RequestEventFacts, SluiceEventName, SluiceEvents, SluiceListener } from './gate/gate-events.js';
+export { channels } from './observe/channels.js';
+export type { SluiceChannelMessages, SluiceChannelName } from './observe/channels.js';
 export type { RetryBudgetOptions } from './retry/budget.js';
 export type { OverflowPolicy } from './gate/waiter-queue.js';
 

@@ -24,8 +24,10 @@ export type AttemptEnd = SignalKind | 'aborted';
 
 /** What every request event says about the request: no path, no query, no headers. */
 export interface RequestEventFacts {
-  /** The gate key (the origin unless the `key` option says otherwise). */
+  /** The gate key (the origin unless the `key` option says otherwise; `key [bucket]` on a bucket's gate). */
   key: string;
+  /** The rate-limit bucket whose gate this is, when the server named several (see `stats().bucket`). */
+  bucket: string | undefined;
   /** The request's origin (`https://host:port`, never credentials). */
   origin: string | undefined;
   /** Upper-case method. */

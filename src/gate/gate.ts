@@ -236,7 +236,7 @@ export class Gate {
       },
       maxQueue: this.parts.queue.maxQueue,
       baseKey: this.buckets?.baseKey ?? this.key,
-      bucket: this.buckets?.baseKey === this.key ? undefined : this.buckets?.bucket,
+      bucket: this.#bucket,
       pausedMs: tally.pausedMs(now),
       refused: { ...refused },
       attempts: { ...tally.attempts },
@@ -396,25 +396,30 @@ export class Gate {
   /** Counts and tells a refusal of `request`. */
   #refuse(request: AdmissionRequest, reason: RefusalReason, error: unknown): void {
     this.#tally.refused[reason]++;
-    this.parts.events.emit('reject', { key: this.key, origin: request.origin, method: request.method, reason, error });
+    this.parts.events.emit('reject', { key: this.key, bucket: this.#bucket, origin: request.origin, method: request.method, reason, error });
+  }
+
+  /** The bucket this gate stands for; `undefined` on the key's own gate. */
+  get #bucket(): string | undefined {
+    return this.buckets === undefined || this.buckets.baseKey === this.key ? undefined : this.buckets.bucket;
   }
 
   // The hot events: their payloads are built only when someone listens (callers ask `wants` first).
 
   #publishQueued(request: AdmissionRequest): void {
     const { key, parts } = this;
-    parts.events.emit('queued', { key, origin: request.origin, method: request.method, priority: request.priority, queued: parts.queue.size });
+    parts.events.emit('queued', { key, bucket: this.#bucket, origin: request.origin, method: request.method, priority: request.priority, queued: parts.queue.size });
   }
 
   #publishAdmitted(request: AdmissionRequest, wait: number): void {
     const { key, parts } = this;
     const { inFlight } = this.#state;
-    parts.events.emit('admitted', { key, origin: request.origin, method: request.method, wait, inFlight, queued: parts.queue.size });
+    parts.events.emit('admitted', { key, bucket: this.#bucket, origin: request.origin, method: request.method, wait, inFlight, queued: parts.queue.size });
   }
 
   #publishEnd(request: AdmissionRequest, outcome: AttemptEnd, signal: AttemptSignal | undefined, durationMs: number): void {
     const status = signal?.outcome.type === 'response' ? signal.outcome.status : undefined;
-    this.parts.events.emit('end', { key: this.key, origin: request.origin, method: request.method, outcome, status, durationMs });
+    this.parts.events.emit('end', { key: this.key, bucket: this.#bucket, origin: request.origin, method: request.method, outcome, status, durationMs });
   }
 
   /** Admits waiters while the key allows; otherwise arranges to look again when it will. */
