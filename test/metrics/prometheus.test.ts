@@ -107,7 +107,7 @@ describe('registerMetrics (Prometheus)', () => {
     const response = await client.fetch(url);
     await response.body?.cancel();
     expect(value(await scrape(registry), 'sluice_queue_wait_seconds', { origin: server.origin })).toBe(1);
-    await waitUntil(() => client.stats().length === 0);
+    await waitUntil(() => client.stats().length === 0, 'the idle gate is evicted');
     const text = await registry.metrics();
     expect(text).not.toContain(server.origin);
   });
