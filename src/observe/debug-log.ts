@@ -17,7 +17,7 @@ const formatters: Formatters = {
     `${key} rate ${perSecond(previous)} -> ${perSecond(rate)}${mode === previousMode ? ` (${mode})` : ` (${previousMode} -> ${mode})`}`,
   retry: ({ key, attempt, delay, source, status, error }) =>
     `${key} attempt ${attempt} failed (${status ?? errorName(error)}), retry in ${Math.round(delay)} ms (${source === 'server' ? "the server's time" : 'backoff'})`,
-  reject: ({ key, method, reason, error }) => `${key} refused ${method ?? 'a request'}: ${reason} (${errorName(error)}: ${errorMessage(error)})`,
+  reject: ({ key, method, reason, error }) => `${key} refused ${method ?? 'a request'}: ${reason} (${errorMessage(error)})`,
 };
 
 /**
