@@ -280,7 +280,7 @@ export class Gate {
   #onChange(change: KeyChange): void {
     switch (change.type) {
       case 'pause': {
-        const now = this.parts.now();
+        const now = change.at ?? this.parts.now();
         this.#tally.paused(change.until, now);
         this.parts.events.emit('pause', { key: this.key, until: change.until, ms: change.until - now, status: change.status });
         this.#refuseImpatient();
