@@ -15,7 +15,7 @@ export function renderRunReportHtml(report: RunReport, options: RunReportHtmlOpt
   const title = options.title ?? 'sluice run';
   const started = new Date(report.startedAt).toISOString();
   const sections = report.origins.map((origin) => {
-    const svg = renderTimelineSvg([{ title: origin.origin, timeline: origin.timeline, durationMs: report.durationMs }], { panelWidth: 760 });
+    const svg = renderTimelineSvg([{ title: 'Attempts over time', timeline: origin.timeline, durationMs: report.durationMs }], { panelWidth: 760 });
     const outcomes = Object.entries(origin.outcomes)
       .map(([outcome, count]) => `<tr><td>${escapeXml(outcome)}</td><td class="n">${count}</td></tr>`)
       .join('');
