@@ -67,6 +67,8 @@ export async function buildBaseline(ref: string): Promise<string> {
   await build({
     entryPoints: { sluice: `${dir}/src/index.ts` },
     outdir: `${dir}/build`,
+    // package.json's `sideEffects` names ./src/node-support.ts, not this copy of it: keep it as the main build does.
+    ignoreAnnotations: true,
     bundle: true,
     splitting: true,
     format: 'esm',

@@ -2,7 +2,8 @@
 // with every overloaded server in its own process. Prints markdown tables and writes JSON to
 // .bench-results/. Flags: --quick (small N), --only=1,2,… (scenario groups; 6 is memory, 7 real
 // rate limiters, 8 load shedding, then an acceptance summary), --clients=sluice,got,… (a subset),
-// --baseline=REF (group 1 also runs sluice as built from git REF, side by side: a change's cost).
+// --baseline=REF (group 1 also runs sluice as built from git REF, side by side: a change's cost),
+// --rounds=N (group 1's interleaved rounds; more of them steady the medians on a busy machine).
 // Timing on a shared machine is noisy: read ratios measured side by side, not absolute numbers.
 
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -35,6 +36,7 @@ const wants = (group: number) => !only || only.includes(group);
 const keep = (names: readonly ClientName[]) => names.filter((name) => !onlyClients || onlyClients.includes(name));
 
 const plan: Plan = quick ? quickPlan() : fullPlan();
+if (args.has('rounds')) plan.overhead.rounds = Number(args.get('rounds'));
 const sluiceSource = await useBuiltSluice();
 const baseline = args.has('baseline') ? await buildBaseline(args.get('baseline')!) : undefined;
 const startedAt = new Date();
