@@ -32,6 +32,8 @@ const style: Record<TimelineSeries, { color: string; label: string }> = {
 const margin = { left: 54, right: 14, top: 62, bottom: 40 };
 const NOTE_LINE = 16;
 const GAP = 24;
+/** Least distance in px between two count labels over cut bins. */
+const LABEL_GAP = 32;
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif";
 
 /** Renders `panels` side by side, sharing the time and count axes so they compare at a glance. */
@@ -43,8 +45,7 @@ export function renderTimelineSvg(panels: readonly TimelinePanel[], options: Tim
   const rebinned = panels.map((panel) => rebin(panel.timeline, binMs));
   const spanMs = Math.max(binMs, ...panels.map((p, i) => Math.max(p.durationMs ?? 0, rebinned[i]!.length * binMs)));
   const drawn = timelineSeries.filter((series) => rebinned.some((bins) => bins.some((bin) => bin[series] > 0)));
-  const peak = Math.max(1, ...rebinned.flatMap((bins) => bins.flatMap((bin) => drawn.map((series) => bin[series]))));
-  const yTicks = niceTicks(peak, 5);
+  const yTicks = niceTicks(countAxisMax(rebinned, drawn), 5);
   const yMax = yTicks.at(-1)!;
   const xTicks = niceTicks(spanMs / 1000, 6);
   const xMax = Math.max(spanMs / 1000, xTicks.at(-1)!);
@@ -68,7 +69,8 @@ export function renderTimelineSvg(panels: readonly TimelinePanel[], options: Tim
     const y0 = headingHeight;
     const bins = rebinned[i]!;
     const px = (seconds: number) => round(x0 + margin.left + (seconds / xMax) * plotWidth);
-    const py = (count: number) => round(y0 + margin.top + plotHeight - (count / yMax) * plotHeight);
+    // Bins above the axis are drawn to its top and labelled with their count (see countAxisMax).
+    const py = (count: number) => round(y0 + margin.top + plotHeight - (Math.min(count, yMax) / yMax) * plotHeight);
     const base = py(0);
     out.push(`<g class="panel" data-title="${escapeXml(panel.title)}">`);
     out.push(`<text x="${x0 + margin.left}" y="${y0 + 20}" font-size="14" font-weight="600" fill="#1f2328">${escapeXml(panel.title)}</text>`);
@@ -94,6 +96,7 @@ export function renderTimelineSvg(panels: readonly TimelinePanel[], options: Tim
       if (series === 'sent') out.push(`<path d="M${px(0)} ${base}${steps}V${base}Z" fill="${style.sent.color}" fill-opacity="0.3" stroke="${style.sent.color}" stroke-width="1"/>`);
       else out.push(`<path d="M${px(0)} ${base}${steps}" fill="none" stroke="${style[series].color}" stroke-width="1.6" stroke-linejoin="round"/>`);
     }
+    out.push(...clippedLabels(bins, drawn, yMax, binMs, px, py));
     // The numbers of the run, under the plot.
     const lines = [totalsLine(totalsOf(bins), drawn), ...(panel.notes ?? [])];
     lines.forEach((line, n) => {
@@ -103,6 +106,43 @@ export function renderTimelineSvg(panels: readonly TimelinePanel[], options: Tim
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/**
+ * Where the count axis ends: the largest count, unless a few bins tower over the rest (a naive
+ * client's opening burst is 40 × its steady rate) — then the axis fits the rest and those bins
+ * are cut at its top with their counts written over them, so the steady parts stay readable.
+ */
+export function countAxisMax(panels: readonly (readonly TimelineCounts[])[], drawn: readonly TimelineSeries[]): number {
+  const counts = panels.flatMap((bins) => bins.flatMap((bin) => drawn.map((series) => bin[series]))).filter((c) => c > 0).sort((a, b) => a - b);
+  if (counts.length === 0) return 1;
+  const peak = counts.at(-1)!;
+  const typical = counts[Math.floor(0.98 * (counts.length - 1))]!;
+  return peak > 2 * typical ? Math.max(1, Math.ceil(1.25 * typical)) : peak;
+}
+
+/** Count labels over bins cut at the axis's top: the highest few per panel, not overlapping. */
+function clippedLabels(
+  bins: readonly TimelineCounts[],
+  drawn: readonly TimelineSeries[],
+  yMax: number,
+  binMs: number,
+  px: (seconds: number) => number,
+  py: (count: number) => number,
+): string[] {
+  const clipped: { i: number; count: number }[] = [];
+  const candidates = bins
+    .map((bin, i) => ({ i, count: Math.max(...drawn.map((series) => bin[series])) }))
+    .filter(({ count }) => count > yMax)
+    .sort((a, b) => b.count - a.count);
+  const x = (i: number) => px(((i + 0.5) * binMs) / 1000);
+  for (const candidate of candidates) {
+    if (clipped.length === 3) break;
+    if (clipped.every((other) => Math.abs(x(other.i) - x(candidate.i)) >= LABEL_GAP)) clipped.push(candidate);
+  }
+  return clipped.map(
+    ({ i, count }) => `<text x="${px(((i + 0.5) * binMs) / 1000)}" y="${py(yMax) - 4}" text-anchor="middle" font-size="10" fill="#57606a">▲${count}</text>`,
+  );
 }
 
 /** Sums bins into bins `binMs` wide (a multiple of the timeline's own width). */

@@ -1,7 +1,7 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { Timeline } from '../../src/report/timeline.js';
-import { niceTicks, rebin, renderTimelineSvg } from '../../src/report/timeline-svg.js';
+import { countAxisMax, niceTicks, rebin, renderTimelineSvg } from '../../src/report/timeline-svg.js';
 
 describe('renderTimelineSvg', () => {
   it('is well-formed with escaped titles, and shares one count axis across panels', () => {
@@ -33,6 +33,26 @@ describe('renderTimelineSvg', () => {
 
   it('refuses no panels', () => {
     expect(() => renderTimelineSvg([])).toThrow('Expected at least one timeline panel, got none');
+  });
+});
+
+describe('the count axis', () => {
+  const bins = (counts: number[]) => counts.map((sent) => ({ sent, '2xx': 0, '429': 0, '503': 0, other: 0 }));
+
+  it('ends at the largest count when no bin towers over the rest', () => {
+    expect(countAxisMax([bins([3, 9, 10, 8])], ['sent'])).toBe(10);
+  });
+
+  it('fits the steady bins and cuts a burst that towers over them, labelled with its count', () => {
+    const steady = Array.from({ length: 200 }, () => 10);
+    expect(countAxisMax([bins([400, 350, ...steady])], ['sent'])).toBe(13);
+    const timeline = new Timeline(0, { binMs: 100 });
+    timeline.add('sent', 0, 400);
+    for (let i = 1; i <= 200; i++) timeline.add('sent', i * 100, 10);
+    const svg = renderTimelineSvg([{ title: 'burst', timeline: timeline.toJSON() }]);
+    expect(XMLValidator.validate(svg)).toBe(true);
+    expect(svg).toContain('▲400');
+    expect(svg).toContain('sent 2400');
   });
 });
 
