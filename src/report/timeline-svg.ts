@@ -135,7 +135,8 @@ function clippedLabels(
     .map((bin, i) => ({ i, count: Math.max(...drawn.map((series) => bin[series])) }))
     .filter(({ count }) => count > yMax)
     .sort((a, b) => b.count - a.count);
-  const x = (i: number) => px(((i + 0.5) * binMs) / 1000);
+  // Kept clear of the count axis's own labels on the left.
+  const x = (i: number) => Math.max(px(((i + 0.5) * binMs) / 1000), px(0) + 16);
   for (const candidate of candidates) {
     if (clipped.length === 3) break;
     if (clipped.every((other) => Math.abs(x(other.i) - x(candidate.i)) >= LABEL_GAP)) clipped.push(candidate);
