@@ -111,7 +111,7 @@ export function createClient(options: ClientOptions = {}): SluiceClient {
     ready: (key, options) => engine.ready(key, options),
     stats: engine.stats,
     on: (event, listener) => engine.on(event, listener),
-    map: mapMethod(() => client, dispatcher, engine.config.limits.concurrency !== 'adaptive'),
+    map: mapMethod(() => client, dispatcher, engine.config.limits.concurrency !== 'adaptive', engine),
     close() {
       engine.close();
       closing ??= ownAgent ? ownAgent.close() : Promise.resolve();

@@ -70,3 +70,8 @@ function describeRange(kind: string, min: number, max: number): string {
   if (max === Infinity) return `${kind} from ${min} and up`;
   return `${kind} from ${min} to ${max}`;
 }
+
+/** The options the caller set, without members set to `undefined`, so defaults fill those in. */
+export function withoutUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

@@ -38,7 +38,11 @@ export async function readBody(
   if (mode === false) return undefined;
   if (typeof mode === 'function') return mode(response, item);
   const bytes = await readBodyBytes(response, maxBytes);
-  if (mode === 'bytes') return bytes;
+  return mode === 'bytes' ? bytes : decodeBody(bytes, mode);
+}
+
+/** Bytes as `response.text()` or `response.json()` would give them (UTF-8, a BOM dropped). */
+export function decodeBody(bytes: Uint8Array, mode: 'text' | 'json'): unknown {
   const text = utf8.decode(bytes);
   return mode === 'json' ? JSON.parse(text) : text;
 }

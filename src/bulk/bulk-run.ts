@@ -1,18 +1,56 @@
-// The engine of `mapRequests()`: the pull loop that takes an item from the source only when its
-// key has room, sends it, and hands its result to the consumer through a bounded buffer.
+// The engine of `mapRequests()` and `sluice run`: the pull loop that takes an item from the source
+// only when its key has room, sends it, and hands its result to the consumer through a bounded buffer.
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Dispatcher } from 'undici';
-import type { MapClient, MapRun } from './map-requests.js';
-import type { NormalizedMapOptions } from './map-options.js';
-import type { MapProgress, MapResult, ToRequest } from './map-result.js';
+import { isRateLimitedError } from '../errors.js';
+import type { MapClient } from './map-requests.js';
+import type { MapProgress, ToRequest } from './map-result.js';
 import { prepareRequest, type PreparedRequest } from './request-spec.js';
 import { ResultBuffer } from './result-buffer.js';
 import { RunStop } from './run-stop.js';
-import { sendItem, type ItemContext } from './send-item.js';
 
-export class BulkRun<T, B> implements MapRun<T, B> {
-  readonly #buffer: ResultBuffer<MapResult<T, B>>;
+/** What every result of a run has, whatever its shape otherwise. */
+export interface Settled {
+  index: number;
+  ok: boolean;
+  cancelled?: true;
+}
+
+/** What the pull loop asks of the gates: a client, or the engine under one. */
+export type GateAccess = Pick<MapClient, 'ready' | 'stats'>;
+
+/** The run, as an item's sender sees it. */
+export interface RunControl {
+  readonly stop: RunStop;
+  /** Whether the run has stopped (a failure then is the stop's doing). */
+  stopped(): boolean;
+  /** The client was closed: the run must stop rather than fail every remaining item. */
+  onClientClosed(error: unknown): void;
+}
+
+/** How a run sends its items and words a failure; `client.map` and `sluice run` differ here. */
+export interface ItemSender<T, R extends Settled> {
+  /** Sends one item; resolves with its result, never rejects. The run's stop aborts it. */
+  send(item: T, index: number, prepared: PreparedRequest): Promise<R>;
+  /** An item that failed before it was sent: `toRequest` threw, its key could not be told, the run stopped. */
+  failed(item: T, index: number, error: unknown, cancelled: boolean): R;
+}
+
+export interface BulkRunOptions {
+  concurrency: number;
+  bufferSize: number;
+  ordered: boolean;
+  failFast: boolean;
+  signal: AbortSignal | undefined;
+}
+
+/** The results of a run, as an async iterator you can also read progress from. */
+export interface BulkResults<R> extends AsyncIterableIterator<R> {
+  readonly progress: MapProgress;
+}
+
+export class BulkRun<T, R extends Settled> implements BulkResults<R> {
+  readonly #buffer: ResultBuffer<R>;
   /** Requests in flight per gate key, so a key never gets more than its window from this run. */
   readonly #inFlightByKey = new Map<string, number>();
   #pulled = 0;
@@ -20,25 +58,24 @@ export class BulkRun<T, B> implements MapRun<T, B> {
   #yielded = 0;
   #pump: Promise<void> | undefined;
   readonly #stop = new RunStop();
-  readonly #item: ItemContext;
+  readonly #sender: ItemSender<T, R>;
   #changed: (() => void) | undefined;
   #detachSignal: () => void = () => {};
 
   constructor(
-    readonly client: MapClient,
+    readonly gates: GateAccess,
     readonly source: Iterable<T> | AsyncIterable<T>,
     readonly toRequest: ToRequest<T>,
-    readonly options: NormalizedMapOptions,
-    readonly dispatcher: Dispatcher | undefined,
+    readonly options: BulkRunOptions,
+    makeSender: (control: RunControl) => ItemSender<T, R>,
   ) {
     this.#buffer = new ResultBuffer(options.ordered);
-    this.#item = {
-      client,
-      options,
-      dispatcher,
-      stopped: () => this.#stop.stopped,
+    const stop = this.#stop;
+    this.#sender = makeSender({
+      stop,
+      stopped: () => stop.stopped,
       onClientClosed: (error) => this.#halt(error),
-    };
+    });
   }
 
   get progress(): MapProgress {
@@ -49,7 +86,21 @@ export class BulkRun<T, B> implements MapRun<T, B> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<MapResult<T, B>, undefined>> {
+  /**
+   * A result already waiting, handed over without a promise; undefined when none is (then
+   * await `next()`). For a consumer of a long run that wants one promise per wait, not per result.
+   */
+  takeReady(): R | undefined {
+    if (this.#pump === undefined) return undefined;
+    const result = this.#buffer.takeNow();
+    if (result !== undefined) {
+      this.#yielded++;
+      this.#wake();
+    }
+    return result;
+  }
+
+  async next(): Promise<IteratorResult<R, undefined>> {
     this.#pump ??= this.#start();
     const result = await this.#buffer.take();
     if (result === undefined) return { done: true, value: undefined };
@@ -59,7 +110,7 @@ export class BulkRun<T, B> implements MapRun<T, B> {
   }
 
   /** Called by `break` in a for-await loop: stop pulling, abort what is in flight, close the source. */
-  async return(): Promise<IteratorResult<MapResult<T, B>, undefined>> {
+  async return(): Promise<IteratorResult<R, undefined>> {
     this.#halt(new DOMException('The results of the bulk run were no longer read', 'AbortError'));
     await this.#pump;
     return { done: true, value: undefined };
@@ -85,13 +136,16 @@ export class BulkRun<T, B> implements MapRun<T, B> {
       const source = this.source as Partial<AsyncIterable<T> & Iterable<T>>;
       iterator = source[Symbol.asyncIterator]?.() ?? source[Symbol.iterator]!();
       let lastTarget: string | URL | undefined;
+      // Places the last item's key had left when it was sent, as far as its stats then told.
+      let spare = 0;
       // Per item, the common case (room, a sync source, a sync toRequest) awaits nothing: a
       // promise per step per item is garbage a million-item run need not make.
       while (!this.#stop.stopped) {
         if (!this.#hasRoom() && !(await this.#until(this.#hasRoom))) break;
         // The item's key is unknown until it is pulled; the last item's key is the best guess
         // (right for single-origin sources), so capacity is there before the pull, not after.
-        if (lastTarget !== undefined && !this.#roomNow(lastTarget)) {
+        // Known spare room makes asking again needless (the key is asked after the pull anyway).
+        if (lastTarget !== undefined && spare <= 0 && !this.#roomNow(lastTarget)) {
           if ((await this.#keyHasRoom(lastTarget)) === undefined) break;
         }
         const next = iterator.next();
@@ -108,11 +162,18 @@ export class BulkRun<T, B> implements MapRun<T, B> {
         lastTarget = prepared.target;
         const room = this.#roomNow(prepared.target) ?? (await this.#keyHasRoom(prepared.target));
         if (room === undefined) {
-          this.#settle({ input: step.value, index, ok: false, error: this.#stop.reason, cancelled: true, ms: 0 });
+          this.#settle(this.#sender.failed(step.value, index, this.#stop.reason, true));
           break;
         }
+        if (room.error) {
+          // The key could not be told (a throwing `key` option): this item fails, the run goes on.
+          lastTarget = undefined;
+          this.#settle(this.#sender.failed(step.value, index, room.error.reason, false));
+          continue;
+        }
         this.#send(step.value, index, prepared, room.key);
-        // Admission happens a few microtasks into `fetch`. While the key is paced, let it take
+        spare = room.limit === undefined ? 0 : Math.min(room.limit - room.inFlight! - 1, room.limit - this.#inFlightByKey.get(room.key)!);
+        // Admission happens a few microtasks into the send. While the key is paced, let it take
         // its token before `ready()` is asked about the next item, or that item would queue in
         // the gate. Unpaced, the window alone decides, and a turn per item would cost throughput.
         if (Number.isFinite(room.rate)) await nextTurn();
@@ -148,7 +209,7 @@ export class BulkRun<T, B> implements MapRun<T, B> {
   }
 
   #failPrepare(item: T, index: number, error: unknown): undefined {
-    this.#settle({ input: item, index, ok: false, error, ms: 0 });
+    this.#settle(this.#sender.failed(item, index, error, false));
     return undefined;
   }
 
@@ -156,9 +217,15 @@ export class BulkRun<T, B> implements MapRun<T, B> {
    * The common case without a wait (or a promise): the key's gate is open — nothing queued, its
    * window not full, not paused, not paced — and this run is under the window too. That is what
    * `ready()` would answer at once; a paced key always asks `ready()`, which knows its tokens.
+   * A key that cannot be told (the `key` option threw) is room with that error, for the item to fail.
    */
-  #roomNow(target: string | URL): { key: string; rate: number } | undefined {
-    const stats = this.client.stats(target);
+  #roomNow(target: string | URL): Room | undefined {
+    let stats;
+    try {
+      stats = this.gates.stats(target);
+    } catch (reason) {
+      return { key: '', rate: Infinity, error: { reason } };
+    }
     if (!stats || this.#stop.stopped) return undefined;
     const open = stats.queued === 0 && stats.inFlight < stats.limit && stats.pausedUntil === undefined && stats.rate === Infinity;
     return open && (this.#inFlightByKey.get(stats.key) ?? 0) < stats.limit ? stats : undefined;
@@ -166,21 +233,38 @@ export class BulkRun<T, B> implements MapRun<T, B> {
 
   /**
    * Waits until `target`'s key is under its window for this run and its gate admits now, and
-   * returns the key's stats then; undefined if the run stopped first.
+   * returns the key's stats then; undefined if the run stopped first. A key paused past what a
+   * request may wait (`ready()` rejects with `RateLimitedError`) is room too: the gate fails
+   * such a request at once, so the item becomes a failed result and the run goes on.
    */
-  async #keyHasRoom(target: string | URL): Promise<{ key: string; rate: number } | undefined> {
+  async #keyHasRoom(target: string | URL): Promise<Room | undefined> {
     for (;;) {
       if (this.#stop.stopped) return undefined;
-      const stats = this.client.stats(target);
+      let stats;
+      try {
+        stats = this.gates.stats(target);
+      } catch (reason) {
+        return { key: '', rate: Infinity, error: { reason } };
+      }
       if (stats && (this.#inFlightByKey.get(stats.key) ?? 0) >= stats.limit) {
         await this.#nextChange();
         continue;
       }
       // The signal takes the wait out of the gate on a stop; the race also covers a client of
       // `mapRequests` whose ready() ignores it, so a stop is never stuck behind a long pause.
-      await this.#stop.orStop(this.client.ready(target, { signal: this.#stop.signal }));
+      try {
+        await this.#stop.orStop(this.gates.ready(target, { signal: this.#stop.signal }));
+      } catch (reason) {
+        if (this.#stop.stopped) return undefined;
+        if (isRateLimitedError(reason)) return { key: stats?.key ?? String(target), rate: Infinity };
+        if ((reason as { code?: unknown } | null)?.code === 'SLUICE_CLIENT_CLOSED') {
+          this.#halt(reason);
+          return undefined;
+        }
+        return { key: '', rate: Infinity, error: { reason } };
+      }
       if (this.#stop.stopped) return undefined;
-      const after = this.client.stats(target);
+      const after = this.gates.stats(target);
       if (!after) return { key: String(target), rate: Infinity };
       if ((this.#inFlightByKey.get(after.key) ?? 0) < after.limit) return after;
     }
@@ -189,18 +273,7 @@ export class BulkRun<T, B> implements MapRun<T, B> {
   #send(item: T, index: number, prepared: PreparedRequest, key: string): void {
     this.#inFlight++;
     this.#inFlightByKey.set(key, (this.#inFlightByKey.get(key) ?? 0) + 1);
-    const controller = new AbortController();
-    this.#stop.track(controller);
-    // The item's own signal (in init, else on its Request) aborts that item only; the run's
-    // stop aborts every item. Ours replaces it in `fetch`, so it is forwarded here.
-    const own = prepared.init.signal ?? (prepared.input as Partial<Request>).signal ?? undefined;
-    const onOwnAbort = () => controller.abort(own?.reason);
-    if (own?.aborted) onOwnAbort();
-    own?.addEventListener('abort', onOwnAbort, { once: true });
-
-    void sendItem<T, B>(this.#item, item, index, prepared, controller.signal).then((result) => {
-      own?.removeEventListener('abort', onOwnAbort);
-      this.#stop.release(controller);
+    void this.#sender.send(item, index, prepared).then((result) => {
       this.#inFlight--;
       const left = this.#inFlightByKey.get(key)! - 1;
       if (left === 0) this.#inFlightByKey.delete(key);
@@ -209,7 +282,7 @@ export class BulkRun<T, B> implements MapRun<T, B> {
     });
   }
 
-  #settle(result: MapResult<T, B>): void {
+  #settle(result: R): void {
     this.#buffer.push(result);
     if (!result.ok && this.options.failFast) {
       this.#halt(new DOMException(`Stopped because item ${result.index} failed (failFast)`, 'AbortError'));
@@ -242,6 +315,16 @@ export class BulkRun<T, B> implements MapRun<T, B> {
     this.#changed = undefined;
     changed?.();
   }
+}
+
+/** Room for an item's key: its stats (or their fields the loop reads), or why its key is unknown. */
+interface Room {
+  key: string;
+  rate: number;
+  /** The key's window and requests in flight, when its stats were read. */
+  limit?: number;
+  inFlight?: number;
+  error?: { reason: unknown };
 }
 
 function isThenable<V>(value: V | PromiseLike<V>): value is PromiseLike<V> {

@@ -3,10 +3,13 @@
 
 import type { Dispatcher } from 'undici';
 import type { SluiceClient } from '../client.js';
+import type { Engine } from '../engine/engine.js';
 import { InvalidOptionError } from '../errors.js';
 import { expectFunction } from '../validate.js';
 import type { BodyReader } from './body-mode.js';
+import { createBulkDispatcher } from './bulk-dispatcher.js';
 import { BulkRun } from './bulk-run.js';
+import { mapSender } from './map-sender.js';
 import { normalizeMapOptions, type MapOptions } from './map-options.js';
 import type { MapProgress, MapResult, ToRequest } from './map-result.js';
 
@@ -42,6 +45,12 @@ export interface MapMethod {
  *
  * Pulling is in source order: an item whose key is paused holds back the items behind it, even
  * for other keys (bounded memory leaves nowhere to put them).
+ *
+ * Memory: the run retains at most `concurrency` requests and `bufferSize` results (bodies up to
+ * `maxBodyBytes` each), whatever the source's length. The process's peak RSS is mostly V8's
+ * young generation, which grows to 64 MB per semi-space under a sustained request rate; start
+ * Node with `--max-semi-space-size=8` (as `sluice run` does) to bound it, and lower
+ * `concurrency` and `bufferSize` for large bodies.
  */
 // One overload per `body` mode, as in `MapMethod`.
 type Run<T> = [client: MapClient, source: Source<T>, toRequest: ToRequest<T>];
@@ -52,18 +61,21 @@ export function mapRequests<T>(...args: [...Run<T>, options: MapOptions & { body
 export function mapRequests<T, B>(...args: [...Run<T>, options: MapOptions & { body: BodyReader<B> }]): MapRun<T, B>;
 export function mapRequests<T>(...args: [...Run<T>, options?: MapOptions]): MapRun<T, unknown>;
 export function mapRequests<T>(client: MapClient, source: Source<T>, toRequest: ToRequest<T>, options?: MapOptions): MapRun<T, unknown> {
-  return startRun(client, source, toRequest, options, undefined);
+  return startRun(client, source, toRequest, options, undefined, undefined);
 }
 
 /**
  * `client.map`: `mapRequests` on the client `getClient()` returns (lazily, so the client object
  * can hold its own method), counting attempts on the dispatcher the client sends through. With
  * `fixedWindow` (the client's `limits.concurrency` is a number) the run's default cap gives way
- * to that window: the user already said how many at once.
+ * to that window: the user already said how many at once. Given the client's `engine`, items
+ * that need nothing of fetch go through it as plain undici dispatches (see `fetchLikeSpec`).
  */
-export function mapMethod(getClient: () => MapClient, dispatcher: Dispatcher, fixedWindow = false): MapMethod {
+export function mapMethod(getClient: () => MapClient, dispatcher: Dispatcher, fixedWindow = false, engine?: Engine): MapMethod {
+  let bulkDispatcher: Dispatcher | undefined;
+  const direct = engine && (() => (bulkDispatcher ??= createBulkDispatcher(engine, dispatcher)));
   return ((source: Source<unknown>, toRequest: ToRequest<unknown>, options?: MapOptions) =>
-    startRun(getClient(), source, toRequest, fixedWindow ? { concurrency: Infinity, ...options } : options, dispatcher)) as MapMethod;
+    startRun(getClient(), source, toRequest, fixedWindow ? { concurrency: Infinity, ...options } : options, dispatcher, direct?.())) as MapMethod;
 }
 
 /** Validates the arguments eagerly and creates the run; nothing is pulled until it is iterated. */
@@ -73,11 +85,15 @@ function startRun<T>(
   toRequest: ToRequest<T>,
   options: MapOptions | undefined,
   dispatcher: Dispatcher | undefined,
+  bulkDispatcher: Dispatcher | undefined,
 ): MapRun<T, unknown> {
   // A string is iterable (by character) but as a source it is surely a mistake (a path? a URL?).
   if (typeof source !== 'object' || source === null || !(Symbol.asyncIterator in source || Symbol.iterator in source)) {
     throw new InvalidOptionError('source', 'an Iterable or AsyncIterable object', source);
   }
   expectFunction('toRequest', toRequest);
-  return new BulkRun<T, unknown>(client, source, toRequest, normalizeMapOptions(options), dispatcher);
+  const normalized = normalizeMapOptions(options);
+  return new BulkRun<T, MapResult<T, unknown>>(client, source, toRequest, normalized, (control) =>
+    mapSender(control, { client, options: normalized, dispatcher, bulkDispatcher }),
+  );
 }

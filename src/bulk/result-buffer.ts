@@ -45,19 +45,24 @@ export class ResultBuffer<R extends Indexed> {
     this.#notify();
   }
 
+  /** The next result if one is ready now; undefined otherwise (ended or not). */
+  takeNow(): R | undefined {
+    if (this.#readyHead >= this.#ready.length) return undefined;
+    const result = this.#ready[this.#readyHead]!;
+    this.#ready[this.#readyHead++] = undefined as never;
+    // Compact now and then so the array does not grow with the number of results.
+    if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
+      this.#ready = this.#ready.slice(this.#readyHead);
+      this.#readyHead = 0;
+    }
+    return result;
+  }
+
   /** The next result, `undefined` once ended and drained; rejects with the end's failure. */
   async take(): Promise<R | undefined> {
     for (;;) {
-      if (this.#readyHead < this.#ready.length) {
-        const result = this.#ready[this.#readyHead]!;
-        this.#ready[this.#readyHead++] = undefined as never;
-        // Compact now and then so the array does not grow with the number of results.
-        if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
-          this.#ready = this.#ready.slice(this.#readyHead);
-          this.#readyHead = 0;
-        }
-        return result;
-      }
+      const ready = this.takeNow();
+      if (ready !== undefined) return ready;
       if (this.#ended) {
         const failure = this.#failure;
         this.#failure = undefined;

@@ -1,10 +1,15 @@
 // The stop switch of a bulk run: one stop (abort, failFast, `break`, client closed) aborts every
 // item in flight and releases every wait of the pull loop, without leaking per-item listeners.
 
+/** What the stop aborts: an item's AbortController, or the item itself on the dispatcher path. */
+export interface Abortable {
+  abort(reason?: unknown): void;
+}
+
 export class RunStop {
   #stopped = false;
   #reason: unknown;
-  readonly #inFlight = new Set<AbortController>();
+  readonly #inFlight = new Set<Abortable>();
   readonly #controller = new AbortController();
   /** Pending `orStop` waits; each removes itself when its promise settles. */
   readonly #listeners = new Set<() => void>();
@@ -23,13 +28,13 @@ export class RunStop {
     return this.#reason;
   }
 
-  /** A controller for one item: aborted with the stop's reason, until `release`d. */
-  track(controller: AbortController): void {
-    this.#inFlight.add(controller);
+  /** One item's abort: called with the stop's reason, until `release`d. */
+  track(item: Abortable): void {
+    this.#inFlight.add(item);
   }
 
-  release(controller: AbortController): void {
-    this.#inFlight.delete(controller);
+  release(item: Abortable): void {
+    this.#inFlight.delete(item);
   }
 
   /** Stops once; later calls keep the first reason. */
@@ -37,7 +42,7 @@ export class RunStop {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#reason = reason;
-    for (const controller of this.#inFlight) controller.abort(reason);
+    for (const item of this.#inFlight) item.abort(reason);
     this.#controller.abort(reason);
     for (const listener of this.#listeners) listener();
   }

@@ -1,5 +1,5 @@
-// Sends one item of a bulk run: its request through the client, its body read as the run asks,
-// and every outcome — response, failure, cut short by the run's stop — turned into a result.
+// Sends one item of a bulk run through `client.fetch` — the path for what only fetch sends as
+// fetch would (a Request, a stream body, …) and for bodies the consumer reads as a Response.
 
 import type { Dispatcher } from 'undici';
 import { isSluiceError } from '../errors.js';
@@ -9,6 +9,7 @@ import type { MapClient } from './map-requests.js';
 import type { NormalizedMapOptions } from './map-options.js';
 import type { MapResult } from './map-result.js';
 import type { PreparedRequest } from './request-spec.js';
+import type { RunStop } from './run-stop.js';
 
 export interface ItemContext {
   client: MapClient;
@@ -21,15 +22,24 @@ export interface ItemContext {
   onClientClosed(error: unknown): void;
 }
 
-/** Resolves with the item's result; never rejects. `signal` aborts the item (run stop or its own). */
+/** Resolves with the item's result; never rejects. The run's stop, or the item's own signal, aborts it. */
 export async function sendItem<T, B>(
   context: ItemContext,
   item: T,
   index: number,
   prepared: PreparedRequest,
-  signal: AbortSignal,
+  stop: RunStop,
 ): Promise<MapResult<T, B>> {
   const started = performance.now();
+  const controller = new AbortController();
+  stop.track(controller);
+  // The item's own signal (in init, else on its Request) aborts that item only; the run's
+  // stop aborts every item. Ours replaces it in `fetch`, so it is forwarded here.
+  const own = prepared.init.signal ?? (prepared.input as Partial<Request>).signal ?? undefined;
+  const onOwnAbort = () => controller.abort(own?.reason);
+  if (own?.aborted) onOwnAbort();
+  own?.addEventListener('abort', onOwnAbort, { once: true });
+
   // A per-request dispatcher (fetch's `init.dispatcher`) wins, as it does in `client.fetch`.
   const base = (prepared.init as { dispatcher?: Dispatcher }).dispatcher ?? context.dispatcher;
   const counter = base ? countAttempts(base, prepared.url) : undefined;
@@ -42,11 +52,11 @@ export async function sendItem<T, B>(
   try {
     response = await context.client.fetch(prepared.input, {
       ...prepared.init,
-      signal,
+      signal: controller.signal,
       ...(counter ? { dispatcher: counter.dispatcher as never } : {}),
     });
     const { body: mode, maxBodyBytes } = context.options;
-    const body = (await readBody(response, mode, maxBodyBytes, { input: item, index, signal })) as B | undefined;
+    const body = (await readBody(response, mode, maxBodyBytes, { input: item, index, signal: controller.signal })) as B | undefined;
     return { ...facts(response), ok: response.status < 400, response, ...(body === undefined ? {} : { body }) };
   } catch (error) {
     // A body left half-read would keep its connection busy until garbage collection.
@@ -55,5 +65,8 @@ export async function sendItem<T, B>(
     // Failing once the run has stopped means the stop cut it short, whatever the error says.
     const cancelled = context.stopped() ? { cancelled: true as const } : {};
     return { ...facts(response), ok: false, ...(response ? { response } : {}), error, ...cancelled };
+  } finally {
+    own?.removeEventListener('abort', onOwnAbort);
+    stop.release(controller);
   }
 }

@@ -2,6 +2,8 @@
 // newcomer understands, and the parsers for flag values (counts, rates, durations, headers).
 
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import leven from 'leven';
+import { parseGoDuration } from '../ratelimit/go-duration.js';
 import { UsageError } from './cli-errors.js';
 
 export interface ParsedArgs<V> {
@@ -15,7 +17,7 @@ export function parseCommandArgs<V>(command: string, argv: string[], options: Pa
     const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true, allowNegative: true });
     return { values: values as V, positionals };
   } catch (error) {
-    throw new UsageError(rewordParseError(error), command);
+    throw new UsageError(rewordParseError(error, options), command);
   }
 }
 
@@ -28,14 +30,39 @@ export function onePositional(command: string, positionals: string[], what: stri
   );
 }
 
-function rewordParseError(error: unknown): string {
+function rewordParseError(error: unknown, options: ParseArgsOptionsConfig): string {
   const { code, message } = error as { code?: string; message: string };
   const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${flag}`;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const names = Object.entries(options).flatMap(([name, option]) => [
+      `--${name}`,
+      ...(option.type === 'boolean' ? [`--no-${name}`] : []),
+    ]);
+    const guess = closest(flag.split('=')[0]!, names);
+    return `unknown option ${flag}${guess ? ` (did you mean ${guess}?)` : ''}`;
+  }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     return message.includes('does not take an argument') ? `option ${flag} takes no value` : `option ${flag} needs a value`;
   }
   return message;
+}
+
+/**
+ * The known word nearest to `word`, if it is near enough to be a typo: within a third of its
+ * length in edits (at least one, at most three). `--concurency` → `--concurrency`.
+ */
+export function closest(word: string, known: readonly string[]): string | undefined {
+  const limit = Math.min(3, Math.max(1, Math.floor(word.replace(/^-+/, '').length / 3)));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of known) {
+    const distance = leven(word, candidate, { maxDistance: bestDistance });
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
 }
 
 /** `adaptive`, or a whole number from `min` up. */
@@ -64,13 +91,22 @@ export function parseRate(value: string): number | 'adaptive' | false {
   return rate;
 }
 
-const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** The longest duration a timer takes (setTimeout's limit, about 24.8 days). */
+const maxDurationMs = 2 ** 31 - 1;
 
-/** A duration in ms from `500ms`, `30s`, `2m`, `1h`; a bare number is seconds, as curl's are. */
-export function parseDuration(flag: string, value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  const ms = match ? Number(match[1]) * units[match[2] ?? 's']! : NaN;
-  if (!(ms > 0)) throw new UsageError(`${flag} must be a duration above 0 like 500ms, 30s or 2m, got "${value}"`);
+/**
+ * A duration in ms, as Go writes them (`500ms`, `30s`, `1m30s`, `2h`; the same parser reads
+ * OpenAI's reset headers); a bare number is seconds, as curl's are. `allowZero` for caps where 0
+ * means "none".
+ */
+export function parseDuration(flag: string, value: string, { allowZero = false } = {}): number {
+  const text = value.trim();
+  const ms = /^\d+(?:\.\d+)?$/.test(text) ? Number(text) * 1000 : text.startsWith('-') ? undefined : parseGoDuration(text);
+  const floor = allowZero ? 'from 0' : 'above 0';
+  if (ms === undefined || !(allowZero ? ms >= 0 : ms > 0)) {
+    throw new UsageError(`${flag} must be a duration ${floor} like 500ms, 30s, 2m or 1m30s, got "${value}"`);
+  }
+  if (ms > maxDurationMs) throw new UsageError(`${flag} must be at most 596h (about 24.8 days), got "${value}"`);
   return ms;
 }
 

@@ -2,10 +2,12 @@
 // can fix (usage, input) into a message and an exit code instead of a stack trace.
 
 import { InvalidOptionError } from '../errors.js';
+import { closest } from './args.js';
 import { InputError, UsageError } from './cli-errors.js';
 import { processIo, type CliIo } from './command.js';
 import { commands, findCommand } from './commands.js';
 import { ExitCode, exitCodeHelp } from './exit-codes.js';
+import { OutputWriteError } from './output-error.js';
 import { packageVersion } from './version.js';
 
 export function globalHelp(): string {
@@ -49,8 +51,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   }
   const command = findCommand(name);
   if (!command) {
-    const hint = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`;
-    io.stderr.write(`sluice: ${hint}; commands: ${commands.map((c) => c.name).join(', ')} (see sluice --help)\n`);
+    const names = commands.map((c) => c.name);
+    const guess = name.startsWith('-') ? closest(name, ['--help', '--version']) : closest(name, names);
+    const hint = `${name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`}${guess ? ` (did you mean ${guess}?)` : ''}`;
+    io.stderr.write(`sluice: ${hint}; commands: ${names.join(', ')} (see sluice --help)\n`);
     return ExitCode.usage;
   }
   try {
@@ -68,6 +72,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     if (error instanceof InputError) {
       io.stderr.write(`sluice: ${error.message}\n`);
       return ExitCode.input;
+    }
+    if (error instanceof OutputWriteError) {
+      io.stderr.write(`sluice: ${error.message}\n`);
+      return ExitCode.outputFailed;
     }
     throw error;
   }

@@ -14,6 +14,11 @@ export const ExitCode = {
   interrupted: 130,
   /** The reader of stdout went away (`sluice run … | head`); like a process killed by SIGPIPE. */
   outputClosed: 141,
+  /**
+   * Results or the state file could not be written (disk full, quota, I/O error); like sysexits'
+   * EX_IOERR. Finished requests are recorded, so a resumed run does not send them again.
+   */
+  outputFailed: 74,
   /** Stopped by SIGTERM; with --state, finished lines are saved. */
   terminated: 143,
   /** A bug in sluice (reported with its stack trace); like sysexits' EX_SOFTWARE. */
@@ -24,14 +29,24 @@ export const ExitCode = {
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** For `--help`: one line per code. */
-export const exitCodeHelp = `Exit codes:
-  0    every request got a response with status < 400
-  1    some requests failed (no response, or status >= 400)
-  2    usage error (unknown command or flag, bad value)
-  3    bad input (malformed line, unreadable file, state file for another input)
-  70   internal error in sluice (please report it)
-  78   Node.js is too old for sluice (it needs 22.19 or later)
-  130  interrupted by Ctrl-C (finished lines are saved with --state)
-  141  stdout was closed by its reader
-  143  terminated by SIGTERM`;
+/** One line of `--help` per exit code, keyed by code. */
+const codeLines: Record<number, string> = {
+  [ExitCode.ok]: 'every request got a response with status < 400',
+  [ExitCode.failed]: 'some requests failed (no response, or status >= 400)',
+  [ExitCode.usage]: 'usage error (unknown command or flag, bad value)',
+  [ExitCode.input]: 'bad input (malformed line, unreadable file, state file for another input)',
+  [ExitCode.internal]: 'internal error in sluice (please report it)',
+  [ExitCode.outputFailed]: 'could not write results or the state file (disk full, I/O error)',
+  [ExitCode.unsupportedRuntime]: 'Node.js is too old for sluice (it needs 22.19 or later)',
+  [ExitCode.interrupted]: 'interrupted by Ctrl-C (finished lines are saved with --state)',
+  [ExitCode.outputClosed]: 'stdout was closed by its reader',
+  [ExitCode.terminated]: 'terminated by SIGTERM',
+};
+
+/** For `--help`: the codes given, with what each means (`overrides` rewords some for a command). */
+export function exitCodeList(codes: readonly number[], overrides: Record<number, string> = {}): string {
+  return ['Exit codes:', ...codes.map((code) => `  ${String(code).padEnd(4)} ${overrides[code] ?? codeLines[code]}`)].join('\n');
+}
+
+/** Every code, for the global help and `sluice run`. */
+export const exitCodeHelp = exitCodeList([0, 1, 2, 3, 70, 74, 78, 130, 141, 143]);

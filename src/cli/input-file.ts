@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { InputError } from './cli-errors.js';
 import { parseInputLine, type InputRequest } from './input-line.js';
-import { readLines } from './lines.js';
+import { readLineBatches } from './lines.js';
 
 export interface InputScan {
   /** Lines holding a request. */
@@ -20,29 +20,90 @@ export interface InputScan {
   invalid: number;
 }
 
-/** Reads the whole file once: counts requests, validates every line, fingerprints the bytes. */
-export async function scanInputFile(path: string, maxErrors = 10): Promise<InputScan> {
+/**
+ * Reads the whole file once: counts requests, validates every line, and (for --state)
+ * fingerprints the bytes.
+ */
+export async function scanInputFile(path: string, { maxErrors = 10, fingerprint = true } = {}): Promise<InputScan> {
   await checkReadable(path);
-  const hash = createHash('sha256');
+  const hash = fingerprint ? createHash('sha256') : undefined;
   const scan: InputScan = { total: 0, fingerprint: '', errors: [], invalid: 0 };
-  for await (const { line, text } of readLines(createReadStream(path), (chunk) => hash.update(chunk))) {
-    try {
-      if (parseInputLine(text, line)) scan.total++;
-    } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      scan.invalid++;
-      if (scan.errors.length < maxErrors) scan.errors.push(error);
+  let line = 0;
+  for await (const batch of readLineBatches(createReadStream(path), hash && ((chunk) => hash.update(chunk)))) {
+    for (const text of batch) {
+      try {
+        if (parseInputLine(text, ++line)) scan.total++;
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        scan.invalid++;
+        if (scan.errors.length < maxErrors) scan.errors.push(error);
+      }
     }
   }
-  scan.fingerprint = `sha256:${hash.digest('hex')}`;
+  if (hash) scan.fingerprint = `sha256:${hash.digest('hex')}`;
   return scan;
 }
 
-/** The requests of `stream` in order; a bad line throws `InputError` when reached. */
-export async function* readRequests(stream: Readable): AsyncGenerator<InputRequest> {
-  for await (const { line, text } of readLines(stream)) {
-    const request = parseInputLine(text, line);
-    if (request) yield request;
+/** What to do with a request read from the input, decided as it is read. */
+export type Admission = 'send' | 'skip' | 'stop' | Promise<void>;
+
+/**
+ * The requests of `stream` in order, as the bulk runner pulls them: `next()` answers at once
+ * (no promise) while the chunk read holds more lines, so a million lines cost a few hundred
+ * awaits. `admit` decides per request: send it, skip it (finished earlier), stop here, or wait
+ * for a promise and go on (skipping it). A bad line throws `InputError` when reached.
+ */
+export class RequestSource implements AsyncIterableIterator<InputRequest> {
+  readonly #batches: AsyncGenerator<string[]>;
+  #batch: string[] = [];
+  #next = 0;
+  #line = 0;
+  #done = false;
+
+  constructor(
+    stream: Readable,
+    readonly admit: (request: InputRequest) => Admission,
+  ) {
+    this.#batches = readLineBatches(stream);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<InputRequest, undefined>> {
+    return this.#step() as Promise<IteratorResult<InputRequest, undefined>>;
+  }
+
+  /** Closes the input (the run stopped before reading it all). */
+  async return(): Promise<IteratorResult<InputRequest, undefined>> {
+    this.#done = true;
+    await this.#batches.return(undefined);
+    return { done: true, value: undefined };
+  }
+
+  #step(): IteratorResult<InputRequest, undefined> | Promise<IteratorResult<InputRequest, undefined>> {
+    while (!this.#done) {
+      while (this.#next < this.#batch.length) {
+        const request = parseInputLine(this.#batch[this.#next++]!, ++this.#line);
+        if (!request) continue;
+        const admission = this.admit(request);
+        if (admission === 'send') return { done: false, value: request };
+        if (admission === 'stop') this.#done = true;
+        else if (admission !== 'skip') return admission.then(() => this.#step());
+        if (this.#done) break;
+      }
+      if (this.#done) break;
+      return this.#batches.next().then((read) => {
+        if (read.done) this.#done = true;
+        else {
+          this.#batch = read.value;
+          this.#next = 0;
+        }
+        return this.#step();
+      });
+    }
+    return { done: true, value: undefined };
   }
 }
 

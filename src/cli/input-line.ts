@@ -99,6 +99,8 @@ function isHttpUrl(text: string): boolean {
   return URL.canParse(text);
 }
 
+/** For an error message: short, and without credentials a URL-like text may carry. */
 function shorten(text: string): string {
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  const safe = text.replace(/\/\/[^/?#@\s"]*@/g, '//***@');
+  return safe.length > 60 ? `${safe.slice(0, 57)}...` : safe;
 }

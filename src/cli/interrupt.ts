@@ -15,6 +15,8 @@ export interface Interruption {
   readonly exitCode: number | undefined;
   /** Aborts at once (the output went away, say). */
   abortNow(reason?: unknown): void;
+  /** Stops taking new work as a first Ctrl-C would, without its exit code (a write failed, say). */
+  stopTaking(): void;
   /** Removes the signal handlers, restoring Node's default (exit on Ctrl-C). */
   dispose(): void;
 }
@@ -27,15 +29,20 @@ export function watchInterrupts(onRequest: (signal: NodeJS.Signals) => void, gra
   let timer: NodeJS.Timeout | undefined;
   const abort = () => controller.abort(new DOMException('Interrupted', 'AbortError'));
 
+  const stopTaking = () => {
+    if (requested) return;
+    requested = true;
+    timer = setTimeout(abort, grace).unref();
+  };
   const handler = (signal: NodeJS.Signals) => {
-    if (requested) {
+    if (exitCode !== undefined) {
       abort();
       return;
     }
-    requested = true;
     exitCode = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
     onRequest(signal);
-    timer = setTimeout(abort, grace).unref();
+    if (requested) abort();
+    else stopTaking();
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
@@ -52,6 +59,7 @@ export function watchInterrupts(onRequest: (signal: NodeJS.Signals) => void, gra
       requested = true;
       controller.abort(reason ?? new DOMException('Stopped', 'AbortError'));
     },
+    stopTaking,
     dispose() {
       clearTimeout(timer);
       process.off('SIGINT', handler);

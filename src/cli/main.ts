@@ -2,6 +2,7 @@
 // The `sluice` executable: runs the command line and exits with its code. ESM-only because of the
 // top-level await (a CommonJS build of this entry cannot exist).
 
+import { reexecWithBoundedHeap } from './bounded-heap.js';
 import { ExitCode } from './exit-codes.js';
 import { unsupportedNodeMessage } from './node-version.js';
 
@@ -10,6 +11,8 @@ if (tooOld) {
   process.stderr.write(tooOld);
   process.exitCode = ExitCode.unsupportedRuntime;
 } else {
+  // Before anything is loaded or read: a long run becomes a process whose memory is bounded.
+  reexecWithBoundedHeap();
   try {
     // Loaded only after the version check: undici fails while loading on an older Node.
     const { runCli } = await import('./cli.js');

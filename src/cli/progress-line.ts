@@ -4,8 +4,10 @@
 import { count, duration, perSecond } from './format.js';
 
 export interface ProgressSnapshot {
-  /** Finished, resumed ones included. */
+  /** Finished in this run. */
   done: number;
+  /** Finished in earlier runs (resumed from --state): shown, but not part of the rate. */
+  resumed: number;
   /** Requests in the input, when known (a file; not stdin). */
   total: number | undefined;
   failed: number;
@@ -24,7 +26,10 @@ export interface ProgressStream {
 
 /** Redraws at most every 100 ms: readable, and cheap whatever the request rate. */
 const redrawMs = 100;
-/** Rate and ETA over the last five seconds, so they follow a change of pace quickly. */
+/**
+ * Rate and ETA over the last five seconds, so they follow a change of pace quickly. Only this
+ * run's results count: lines skipped as finished on resume come in a rush that is not a rate.
+ */
 const windowMs = 5000;
 
 export class ProgressLine {
@@ -75,9 +80,10 @@ export class ProgressLine {
     while (this.#samples.length > 2 && this.#samples[0]!.at < at - windowMs) this.#samples.shift();
     const first = this.#samples[0]!;
     const rate = at > first.at ? ((s.done - first.done) * 1000) / (at - first.at) : 0;
+    const done = s.resumed + s.done;
     const parts = [
-      s.total === undefined ? count(s.done) : `${count(s.done)}/${count(s.total)}`,
-      ...(s.total ? [`${Math.floor((s.done / s.total) * 100)}%`] : []),
+      s.total === undefined ? count(done) : `${count(done)}/${count(s.total)}`,
+      ...(s.total ? [`${Math.floor((done / s.total) * 100)}%`] : []),
       perSecond(rate),
       `in flight ${count(s.inFlight)}`,
       `queued ${count(s.queued)}`,
@@ -85,7 +91,7 @@ export class ProgressLine {
     ];
     if (s.pausedUntil !== undefined && s.pausedUntil > at) parts.push(`paused ${duration(s.pausedUntil - at)}`);
     if (s.failed > 0) parts.push(`failed ${count(s.failed)}`);
-    if (s.total !== undefined && s.done < s.total) parts.push(`ETA ${rate > 0 ? duration(((s.total - s.done) / rate) * 1000) : '?'}`);
+    if (s.total !== undefined && done < s.total) parts.push(`ETA ${rate > 0 ? duration(((s.total - done) / rate) * 1000) : '?'}`);
     return `sluice ${parts.join('  ')}`;
   }
 

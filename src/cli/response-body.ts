@@ -1,12 +1,11 @@
-// How `sluice run` keeps a response body: written to a file under --output-dir (streamed, so any
-// size), dropped with --no-body, or read into the result line — JSON as JSON, text as a string.
+// How `sluice run` keeps a response body, as it arrives: written to a file under --output-dir
+// (streamed, so any size), dropped with --no-body, or collected into the result line — JSON as
+// JSON, text as a string, anything else as base64.
 
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { readBodyBytes, type BodyReader } from '../bulk/body-mode.js';
+import type { Dispatcher } from 'undici';
+import { Collector, discardSink, type BodySink, type ResponseHead, type SinkFactory } from '../bulk/body-sink.js';
 import type { InputRequest } from './input-line.js';
 
 /** What a result line says about the body. */
@@ -24,39 +23,67 @@ export interface BodyOutputOptions {
   maxInlineBytes: number;
 }
 
-export function bodyReader(options: BodyOutputOptions): BodyReader<KeptBody> {
-  return async (response, { input }) => {
-    const { line } = input as InputRequest;
-    if (options.outputDir !== undefined) return writeToFile(response, options.outputDir, line);
-    if (!options.include) {
-      // Read to the end rather than cancel, so the connection goes back to the pool.
-      for await (const _ of (response.body ?? []) as AsyncIterable<Uint8Array>) void _;
-      return { kind: 'none' };
-    }
-    return inline(response, options.maxInlineBytes);
+const none: KeptBody = { kind: 'none' };
+const nothing: BodySink<KeptBody> = { data: discardSink.data, end: () => none, error: discardSink.error };
+
+export function bodySink(options: BodyOutputOptions): SinkFactory<InputRequest, KeptBody> {
+  return (head, input) => {
+    if (options.outputDir !== undefined) return new FileSink(join(options.outputDir, `${input.line}${extensionOf(head)}`));
+    if (!options.include) return nothing;
+    return new InlineSink(head, options.maxInlineBytes);
   };
 }
 
-async function writeToFile(response: Response, dir: string, line: number): Promise<KeptBody> {
-  const path = join(dir, `${line}${extensionOf(response.headers.get('content-type'))}`);
-  let bytes = 0;
-  const source = response.body ? Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>) : Readable.from([]);
-  source.on('data', (chunk: Uint8Array) => (bytes += chunk.byteLength));
-  await pipeline(source, createWriteStream(path));
-  return { kind: 'file', path, bytes };
+/** Collects the body for the result line. */
+class InlineSink extends Collector<KeptBody> {
+  end(): KeptBody {
+    return inline(this.bytes(), this.head);
+  }
 }
 
-async function inline(response: Response, maxBytes: number): Promise<KeptBody> {
-  const bytes = await readBodyBytes(response, maxBytes);
-  if (bytes.byteLength === 0) return { kind: 'none' };
-  const type = response.headers.get('content-type') ?? '';
+/** Streams the body to a file, pausing the connection while the disk is behind. */
+class FileSink implements BodySink<KeptBody> {
+  readonly #file: WriteStream;
+  #bytes = 0;
+  #failed: Error | undefined;
+
+  constructor(readonly path: string) {
+    this.#file = createWriteStream(path);
+    this.#file.on('error', (error) => (this.#failed = error));
+  }
+
+  data(chunk: Buffer, controller: Dispatcher.DispatchController): void {
+    if (this.#failed) throw this.#failed;
+    this.#bytes += chunk.byteLength;
+    if (!this.#file.write(chunk)) {
+      controller.pause();
+      this.#file.once('drain', () => controller.resume());
+    }
+  }
+
+  end(): Promise<KeptBody> {
+    return new Promise((resolve, reject) => {
+      if (this.#failed) return reject(this.#failed);
+      this.#file.end(() => (this.#failed ? reject(this.#failed) : resolve({ kind: 'file', path: this.path, bytes: this.#bytes })));
+    });
+  }
+
+  error(): void {
+    this.#file.destroy();
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function inline(bytes: Uint8Array, head: ResponseHead): KeptBody {
+  if (bytes.byteLength === 0) return none;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = utf8.decode(bytes);
   } catch {
     return { kind: 'inline', value: Buffer.from(bytes).toString('base64'), encoding: 'base64' };
   }
-  if (/[/+]json\b/i.test(type)) {
+  if (/[/+]json\b/i.test(String(head.headers['content-type'] ?? ''))) {
     try {
       return { kind: 'inline', value: JSON.parse(text) };
     } catch {
@@ -77,7 +104,8 @@ const extensions: [RegExp, string][] = [
   [/^application\/pdf/i, '.pdf'],
 ];
 
-function extensionOf(contentType: string | null): string {
+function extensionOf(head: ResponseHead): string {
+  const contentType = head.headers['content-type'];
   if (!contentType) return '.body';
-  return extensions.find(([pattern]) => pattern.test(contentType))?.[1] ?? '.body';
+  return extensions.find(([pattern]) => pattern.test(String(contentType)))?.[1] ?? '.body';
 }

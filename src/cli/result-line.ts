@@ -1,9 +1,10 @@
 // One line of `sluice run` output: the NDJSON record printed for each finished request, with the
 // input line number so results can be matched to inputs whatever order they finish in.
 
-import type { MapResult } from '../bulk/map-result.js';
+import type { RawResult } from '../bulk/dispatch-item.js';
 import { describeError } from './describe-error.js';
 import type { InputRequest } from './input-line.js';
+import { redactSecrets, redactUrl } from './redact.js';
 import type { KeptBody } from './response-body.js';
 
 export interface ResultRecord {
@@ -24,24 +25,22 @@ export interface ResultRecord {
 }
 
 /** Builds the record; `includeHeaders` are lower-case names copied when present. */
-export function resultRecord(result: MapResult<InputRequest, KeptBody>, includeHeaders: readonly string[]): ResultRecord {
+export function resultRecord(result: RawResult<InputRequest, KeptBody>, includeHeaders: readonly string[]): ResultRecord {
   const { input } = result;
   // Built in this order so every line reads the same way: where, what, how it went, then data.
-  const record: ResultRecord = {
-    line: input.line,
-    ...(input.id !== undefined ? { id: input.id } : {}),
-    url: input.url,
-    method: input.method,
-    ...(result.response ? { status: result.response.status } : {}),
-    ok: result.ok,
-    ms: result.ms,
-    ...(result.attempts !== undefined ? { attempts: result.attempts } : {}),
-  };
-  if (result.response && includeHeaders.length > 0) {
+  const record = { line: input.line } as ResultRecord;
+  if (input.id !== undefined) record.id = input.id;
+  record.url = redactUrl(input.url);
+  record.method = input.method;
+  if (result.status !== undefined) record.status = result.status;
+  record.ok = result.ok;
+  record.ms = result.ms;
+  record.attempts = result.attempts;
+  if (result.headers && includeHeaders.length > 0) {
     const headers: Record<string, string> = {};
     for (const name of includeHeaders) {
-      const value = result.response.headers.get(name);
-      if (value !== null) headers[name] = value;
+      const value = result.headers[name];
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
     record.headers = headers;
   }
@@ -54,8 +53,22 @@ export function resultRecord(result: MapResult<InputRequest, KeptBody>, includeH
   }
   if (result.error !== undefined) {
     const { message, code } = describeError(result.error, input.url);
-    record.error = message;
+    record.error = redactSecrets(message, input.url);
     record.errorCode = code;
   }
   return record;
+}
+
+/** The record of a request finished in an earlier run whose result could not be written then. */
+export function lostRecord(input: InputRequest): ResultRecord {
+  return {
+    line: input.line,
+    ...(input.id !== undefined ? { id: input.id } : {}),
+    url: redactUrl(input.url),
+    method: input.method,
+    ok: false,
+    ms: 0,
+    error: 'sent and answered in an earlier run, but its result could not be written then (the output failed); not sent again',
+    errorCode: 'RESULT_LOST',
+  };
 }

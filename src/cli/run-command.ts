@@ -1,21 +1,26 @@
 // `sluice run <file|->`: parses the command line, checks the input file (every line, before
-// anything is sent) and the state file, then hands over to `runRequests`.
+// anything is sent), the output and the state file, then hands over to `runRequests`.
 
 import { mkdir } from 'node:fs/promises';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { onePositional, parseCommandArgs } from './args.js';
 import { UsageError } from './cli-errors.js';
-import { clientFlagOptions, clientOptionsFrom, type ClientFlagValues } from './client-flags.js';
+import { clientOptionsFrom, originFlagOptions, requestFlagOptions, type ClientFlagValues } from './client-flags.js';
 import type { Command } from './command.js';
 import { ExitCode } from './exit-codes.js';
 import { scanInputFile } from './input-file.js';
+import { proxyFromEnv } from './proxy-from-env.js';
+import { FileOutput, StreamOutput, type ResultOutput } from './result-output.js';
 import { runHelp } from './run-help.js';
 import { runRequests } from './run-requests.js';
 import { StateFile } from './state-file.js';
+import { packageVersion } from './version.js';
 
 const options = {
-  ...clientFlagOptions,
+  ...originFlagOptions,
+  ...requestFlagOptions,
   'include-header': { type: 'string', multiple: true },
+  output: { type: 'string', short: 'o' },
   'output-dir': { type: 'string' },
   body: { type: 'boolean', default: true },
   ordered: { type: 'boolean', default: false },
@@ -27,6 +32,7 @@ const options = {
 
 interface RunValues extends ClientFlagValues {
   'include-header'?: string[];
+  output?: string;
   'output-dir'?: string;
   body: boolean;
   ordered: boolean;
@@ -38,7 +44,7 @@ interface RunValues extends ClientFlagValues {
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'send one request per line of a file (URLs or NDJSON); print results as NDJSON',
+  summary: 'send one request per line (URLs or NDJSON); print NDJSON results',
   help: runHelp,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs<RunValues>('run', argv, options);
@@ -58,11 +64,14 @@ export const runCommand: Command = {
         throw new UsageError(`cannot create --output-dir "${outputDir}": ${error.message}`, 'run');
       });
     }
+    if (values.output !== undefined && values.output === values.state) {
+      throw new UsageError('--output and --state must be different files', 'run');
+    }
 
     let total: number | undefined;
     let fingerprint = 'stdin';
     if (input !== '-') {
-      const scan = await scanInputFile(input);
+      const scan = await scanInputFile(input, { fingerprint: values.state !== undefined });
       if (scan.invalid > 0) {
         for (const error of scan.errors) io.stderr.write(`sluice: ${error.message}\n`);
         const more = scan.invalid - scan.errors.length;
@@ -72,25 +81,32 @@ export const runCommand: Command = {
       total = scan.total;
       fingerprint = scan.fingerprint;
     }
-    const state = values.state === undefined ? undefined : StateFile.open(values.state, fingerprint);
+    const file = values.output === undefined ? undefined : FileOutput.open(values.output);
+    const output: ResultOutput = file ?? new StreamOutput(io.stdout);
+    let state: StateFile | undefined;
+    const dispatcher = proxyFromEnv();
     try {
+      state = values.state === undefined ? undefined : StateFile.open(values.state, fingerprint, file ? { output: file } : {});
       return await runRequests({
         io,
         input,
         total,
         client,
-        headers,
+        dispatcher,
+        defaults: { headers, userAgent: `sluice/${packageVersion()}` },
         includeHeaders,
         outputDir,
         includeBody: values.body,
         ordered: values.ordered,
         failFast: values['fail-fast'],
         state,
+        output,
         quiet: values.quiet,
       });
     } finally {
       state?.close();
+      file?.close();
+      await dispatcher?.close();
     }
   },
 };
-

@@ -1,22 +1,30 @@
-// The body of `sluice run`: streams input lines through `client.map`, prints each result as it
-// finishes, records it in the state file, and keeps the progress line and the tally up to date.
+// The body of `sluice run`: streams input lines through the bulk runner (the engine over plain
+// undici dispatches), writes each result as it finishes, records it in the state file, and keeps
+// the progress line and the tally up to date.
 
+import { Agent, type Dispatcher } from 'undici';
 import type { ClientOptions } from '../client-options.js';
-import { createClient } from '../client.js';
-import type { MapResult } from '../bulk/map-result.js';
+import { createEngine } from '../engine/engine.js';
+import { createBulkDispatcher } from '../bulk/bulk-dispatcher.js';
+import { BulkRun, type ItemSender, type RunControl } from '../bulk/bulk-run.js';
+import { mapDefaults } from '../bulk/map-options.js';
+import { dispatchItem, type RawResult } from '../bulk/dispatch-item.js';
 import { InputError } from './cli-errors.js';
 import type { CliIo } from './command.js';
 import { ExitCode } from './exit-codes.js';
-import { openInput, readRequests } from './input-file.js';
+import { openInput, RequestSource } from './input-file.js';
 import type { InputRequest } from './input-line.js';
 import { watchInterrupts } from './interrupt.js';
+import { lineDispatch, type LineDefaults } from './line-request.js';
+import { isOutputClosed, stdoutFailure } from './output-error.js';
 import { ProgressLine } from './progress-line.js';
-import { bodyReader, type KeptBody } from './response-body.js';
-import { resultRecord } from './result-line.js';
+import { bodySink, type KeptBody } from './response-body.js';
+import { ResultCommitter } from './result-committer.js';
+import { lostRecord, resultRecord } from './result-line.js';
+import type { ResultOutput } from './result-output.js';
 import type { StateFile } from './state-file.js';
 import { summaryLine } from './summary.js';
 import { RunTally } from './tally.js';
-import { writeWithBackpressure } from './write-line.js';
 
 export interface RunPlan {
   io: CliIo;
@@ -25,28 +33,34 @@ export interface RunPlan {
   /** Requests in the input, when known. */
   total: number | undefined;
   client: ClientOptions;
-  /** Added to every request (a line's own headers win). */
-  headers: [string, string][];
+  /** What requests are sent through (a proxy agent from the environment); none: a plain Agent. */
+  dispatcher: Dispatcher | undefined;
+  /** Headers for every request (a line's own headers win) and the User-Agent. */
+  defaults: LineDefaults;
   includeHeaders: string[];
   outputDir: string | undefined;
   includeBody: boolean;
   ordered: boolean;
   failFast: boolean;
   state: StateFile | undefined;
+  output: ResultOutput;
   quiet: boolean;
 }
 
 /** Largest body embedded in a result line; a larger one needs --output-dir. */
 const maxInlineBytes = 16 * 1024 * 1024;
 
+type LineResult = RawResult<InputRequest, KeptBody>;
+
 export async function runRequests(plan: RunPlan): Promise<number> {
   const { io, state } = plan;
-  const client = createClient(plan.client);
+  const engine = createEngine(plan.client);
+  const ownAgent = plan.dispatcher ? undefined : new Agent();
+  const dispatcher = createBulkDispatcher(engine, plan.dispatcher ?? ownAgent!);
   const tally = new RunTally();
-  const unsubscribe = client.on('retry', (event) => tally.retried(event));
+  const unsubscribe = engine.on('retry', (event) => tally.retried(event));
   const tty = io.stderr.isTTY === true && !plan.quiet;
   let inputError: InputError | undefined;
-  let outputClosed = false;
   let unfinished = 0;
 
   const interrupt = watchInterrupts(() => {
@@ -54,40 +68,67 @@ export async function runRequests(plan: RunPlan): Promise<number> {
     if (progress) progress.note(message);
     else if (!plan.quiet) io.stderr.write(`${message}\n`);
   });
-  const onOutputError = (error: NodeJS.ErrnoException) => {
-    outputClosed = true;
-    interrupt.abortNow(error);
+  // A write that fails stops the run: the reader leaving (EPIPE) at once, a full disk after the
+  // requests in flight finish (their results are recorded as lost, so they are not sent again).
+  let writeFailure: unknown;
+  const onWriteFailure = (error: unknown) => {
+    if (writeFailure !== undefined) return;
+    writeFailure = error;
+    if (isOutputClosed(error)) interrupt.abortNow(error);
+    else interrupt.stopTaking();
   };
-  io.stdout.on('error', onOutputError);
+  const committer = new ResultCommitter(plan.output, state, onWriteFailure);
+  const onStreamError = (error: NodeJS.ErrnoException) => onWriteFailure(stdoutFailure(error));
+  if (plan.output.kind === 'stdout') io.stdout.on('error', onStreamError);
 
-  async function* requests(): AsyncGenerator<InputRequest> {
-    for await (const request of readRequests(openInput(plan.input, io.stdin))) {
-      if (interrupt.requested) return;
-      if (state?.isDone(request.line)) {
-        state.read(request.line, false);
-        tally.resumed++;
-        continue;
-      }
-      state?.read(request.line, true);
-      yield request;
+  // Decided per line as it is read: the run's source answers without a promise for most lines.
+  const requests = new RequestSource(openInput(plan.input, io.stdin), (request) => {
+    if (interrupt.requested || state?.full) return 'stop';
+    if (state?.isLost(request.line)) {
+      // Answered in an earlier run whose output failed: said so now, not sent again.
+      state.read(request.line, false);
+      tally.finished({ ok: false, error: 'lost' });
+      return committer.add(request.line, `${JSON.stringify(lostRecord(request))}\n`) ?? 'skip';
     }
-  }
-
-  const run = client.map(requests(), (request) => toFetch(request, plan.headers), {
-    // A fixed --concurrency is the window per origin the user asked for; map's default cap (for
-    // an adaptive window, which grows to 1000 against a fast server) must not lower it.
-    ...(typeof plan.client.limits?.concurrency === 'number' ? { concurrency: Infinity } : {}),
-    ordered: plan.ordered,
-    failFast: plan.failFast,
-    signal: interrupt.signal,
-    body: bodyReader({ outputDir: plan.outputDir, include: plan.includeBody, maxInlineBytes }),
+    if (state?.isDone(request.line)) {
+      state.read(request.line, false);
+      tally.resumed++;
+      return 'skip';
+    }
+    state?.read(request.line, true);
+    return 'send';
   });
+
+  const sink = bodySink({ outputDir: plan.outputDir, include: plan.includeBody, maxInlineBytes });
+  const makeSender = (control: RunControl): ItemSender<InputRequest, LineResult> => {
+    const context = { dispatcher, sink, stopped: control.stopped, onClientClosed: control.onClientClosed };
+    return {
+      send: (request, index, prepared) => dispatchItem(context, request, index, lineDispatch(request, prepared.url, plan.defaults), control.stop),
+      failed: (input, index, error, cancelled) => ({ input, index, ok: false, error, attempts: 0, ms: 0, ...(cancelled ? { cancelled: true as const } : {}) }),
+    };
+  };
+  const run = new BulkRun<InputRequest, LineResult>(
+    engine,
+    requests,
+    (request) => request.url,
+    {
+      // A fixed --concurrency is the window per origin the user asked for; the bulk runner's
+      // default cap (for an adaptive window, which grows to 1000 against a fast server) must not lower it.
+      concurrency: typeof plan.client.limits?.concurrency === 'number' ? Infinity : mapDefaults.concurrency,
+      bufferSize: mapDefaults.bufferSize,
+      ordered: plan.ordered,
+      failFast: plan.failFast,
+      signal: interrupt.signal,
+    },
+    makeSender,
+  );
   const progress = tty
     ? new ProgressLine(io.stderr, () => {
-        const gates = client.stats();
+        const gates = engine.stats();
         const paused = gates.map((gate) => gate.pausedUntil ?? 0).reduce((a, b) => Math.max(a, b), 0);
         return {
-          done: tally.resumed + tally.done,
+          done: tally.done,
+          resumed: tally.resumed,
           total: plan.total,
           failed: tally.failed,
           throttled: tally.throttled,
@@ -100,53 +141,56 @@ export async function runRequests(plan: RunPlan): Promise<number> {
   progress?.start();
 
   try {
-    for await (const result of run as AsyncIterable<MapResult<InputRequest, KeptBody>>) {
+    for (;;) {
+      // Results already waiting are taken without a promise each; only an empty buffer is awaited.
+      let result = run.takeReady();
+      if (result === undefined) {
+        const step = await run.next();
+        if (step.done) break;
+        result = step.value;
+      }
       // Cut short by Ctrl-C or --fail-fast: not finished, so not printed and not recorded;
       // a resumed run sends it again.
       if (result.cancelled) {
         unfinished++;
         continue;
       }
-      if (outputClosed) continue;
+      tally.finished({ ok: result.ok, status: result.status, error: result.error });
       // Results and progress share the terminal when stdout is not redirected.
-      if (io.stdout.isTTY) progress?.hide();
-      try {
-        await writeWithBackpressure(io.stdout, `${JSON.stringify(resultRecord(result, plan.includeHeaders))}\n`);
-      } catch (error) {
-        onOutputError(error as NodeJS.ErrnoException);
-        continue;
-      }
-      state?.done(result.input.line);
-      tally.finished({ ok: result.ok, status: result.response?.status, error: result.error });
+      if (io.stdout.isTTY && plan.output.kind === 'stdout') progress?.hide();
+      const wait = committer.add(result.input.line, `${JSON.stringify(resultRecord(result, plan.includeHeaders))}\n`);
+      if (wait) await wait;
     }
+    await committer.flush();
   } catch (error) {
     // Only stdin input reaches here with a bad line: a file was checked before the run.
     if (!(error instanceof InputError)) throw error;
+    await committer.flush();
     inputError = error;
   } finally {
     progress?.stop();
     interrupt.dispose();
     unsubscribe();
-    io.stdout.off('error', onOutputError);
-    await client.close();
+    io.stdout.off('error', onStreamError);
+    engine.close();
+    await ownAgent?.close();
   }
 
   if (inputError) io.stderr.write(`sluice: ${inputError.message}; stopped reading input there\n`);
-  if (!plan.quiet && !outputClosed) {
-    io.stderr.write(`${summaryLine(tally, { interrupted: interrupt.exitCode !== undefined, unfinished, statePath: state?.path, total: plan.total })}\n`);
+  const stateFull = state?.full;
+  if (writeFailure !== undefined && !isOutputClosed(writeFailure)) {
+    io.stderr.write(`sluice: ${(writeFailure as Error).message}; stopped sending\n`);
+  } else if (stateFull) {
+    io.stderr.write(`sluice: the disk holding the state file "${state!.path}" is full (${(stateFull as NodeJS.ErrnoException).code}); stopped sending\n`);
   }
-  if (outputClosed) return ExitCode.outputClosed;
+  const closed = writeFailure !== undefined && isOutputClosed(writeFailure);
+  if (!plan.quiet && !closed) {
+    const interrupted = interrupt.exitCode !== undefined || writeFailure !== undefined || stateFull !== undefined;
+    io.stderr.write(`${summaryLine(tally, { interrupted, unfinished, statePath: state?.path, total: plan.total })}\n`);
+  }
+  if (closed) return ExitCode.outputClosed;
+  if (writeFailure !== undefined || stateFull) return ExitCode.outputFailed;
   if (interrupt.exitCode !== undefined) return interrupt.exitCode;
   if (inputError) return ExitCode.input;
   return tally.failed > 0 || unfinished > 0 ? ExitCode.failed : ExitCode.ok;
-}
-
-/** A line's request as fetch arguments; the line's own headers override --header ones. */
-function toFetch(request: InputRequest, headers: [string, string][]) {
-  const merged = new Headers(headers);
-  for (const [name, value] of request.headers) merged.set(name, value);
-  return {
-    input: request.url,
-    init: { method: request.method, headers: merged, ...(request.body === undefined ? {} : { body: request.body }) },
-  };
 }

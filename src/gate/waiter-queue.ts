@@ -2,6 +2,7 @@
 // control (the bound, the overflow policy, load shedding); the gate turns its verdicts into errors.
 
 import { InvalidOptionError } from '../errors.js';
+import { withoutUndefined } from '../validate.js';
 
 /** What a full queue does with a newcomer that does not outrank anyone waiting. */
 export type OverflowPolicy = 'reject' | 'drop-oldest';
@@ -51,7 +52,7 @@ export const waiterQueueDefaults: Readonly<NormalizedWaiterQueueOptions> = Objec
 
 /** Validates eagerly, so a bad option fails at construction with a message naming it. */
 export function normalizeWaiterQueueOptions(options: WaiterQueueOptions = {}): NormalizedWaiterQueueOptions {
-  const merged = { ...waiterQueueDefaults, ...stripUndefined(options) };
+  const merged = { ...waiterQueueDefaults, ...withoutUndefined(options) };
   validateMaxQueue(merged.maxQueue);
   if (!overflowPolicies.includes(merged.overflow)) {
     throw new InvalidOptionError('overflow', `one of ${overflowPolicies.map((p) => `'${p}'`).join(', ')}`, merged.overflow);
@@ -278,6 +279,3 @@ function validateMaxQueue(value: unknown): asserts value is number {
 }
 
 /** `{ maxQueue: undefined }` means "use the default", as with every other option. */
-function stripUndefined<O extends object>(options: O): Partial<O> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<O>;
-}

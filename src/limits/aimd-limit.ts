@@ -3,6 +3,7 @@
 // level that was refused is probed again rarely, less often each time it is refused again.
 
 import { InvalidOptionError } from '../errors.js';
+import { withoutUndefined } from '../validate.js';
 import type { LimitSample } from './limit.js';
 
 export interface AimdLimitOptions {
@@ -42,7 +43,7 @@ export const aimdLimitDefaults: Readonly<NormalizedAimdLimitOptions> = Object.fr
 });
 
 export function normalizeAimdLimitOptions(options: AimdLimitOptions = {}): NormalizedAimdLimitOptions {
-  const o = { ...aimdLimitDefaults, ...stripUndefined(options) };
+  const o = { ...aimdLimitDefaults, ...withoutUndefined(options) };
   if (!isInteger(o.min) || o.min < 1) throw new InvalidOptionError('min', 'an integer from 1 and up', o.min);
   if (!isInteger(o.max) || o.max < o.min) {
     throw new InvalidOptionError('max', `an integer from \`min\` (${o.min}) and up`, o.max);
@@ -204,8 +205,4 @@ function cut(w: AimdWindow, fits: number, pausedMs: number, now: number): void {
 
 function isInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value);
-}
-
-function stripUndefined<O extends object>(options: O): Partial<O> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<O>;
 }

@@ -2,6 +2,7 @@
 // each names the measurement (RATE-DISCOVERY.md) its default comes from.
 
 import { InvalidOptionError } from '../errors.js';
+import { withoutUndefined } from '../validate.js';
 import type { TokenBucketOptions } from './token-bucket.js';
 
 export interface PacerOptions {
@@ -134,7 +135,7 @@ export const pacerDefaults: Readonly<NormalizedPacerOptions> = Object.freeze({
 });
 
 export function normalizePacerOptions(options: PacerOptions = {}): NormalizedPacerOptions {
-  const o = { ...pacerDefaults, ...stripUndefined(options) };
+  const o = { ...pacerDefaults, ...withoutUndefined(options) };
   positive('initialRate', o.initialRate);
   positive('rampDoublingMs', o.rampDoublingMs);
   if (!(o.unboundedAbove > o.initialRate)) {
@@ -172,8 +173,4 @@ function fraction(option: string, value: unknown, zeroOk: boolean): void {
   if (typeof value !== 'number' || !(zeroOk ? value >= 0 : value > 0) || !(value < 1)) {
     throw new InvalidOptionError(option, `a number from ${zeroOk ? '0' : 'above 0'} to below 1`, value);
   }
-}
-
-function stripUndefined<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -96,6 +96,8 @@ export interface Estimated extends PaceDecision {
    * at it without a throttle; a tested one only after `probeAfterMs`, by a probe.
    */
   soft: boolean;
+  /** The fit explained nothing: the server changed, or others share its bucket. */
+  uncertain: boolean;
   /** Binding time at the cap without a throttle. */
   atCapMs: number;
 }

@@ -2,6 +2,7 @@
 // token count header modes may overwrite with what the server says is left.
 
 import { InvalidOptionError } from '../errors.js';
+import { withoutUndefined } from '../validate.js';
 
 /** Tokens short of a whole one that still count as one (float rounding, not policy). */
 const TOKEN_EPSILON = 1e-9;
@@ -81,7 +82,7 @@ export const tokenBucketDefaults: Readonly<Omit<NormalizedTokenBucketOptions, 'i
 });
 
 export function normalizeTokenBucketOptions(options: TokenBucketOptions = {}): NormalizedTokenBucketOptions {
-  const o = { ...tokenBucketDefaults, initialTokens: undefined, ...stripUndefined(options) };
+  const o = { ...tokenBucketDefaults, initialTokens: undefined, ...withoutUndefined(options) };
   assertRate('rate', o.rate);
   if (typeof o.minDepth !== 'number' || !Number.isFinite(o.minDepth) || o.minDepth < 1) {
     throw new InvalidOptionError('minDepth', 'a finite number from 1 and up', o.minDepth);
@@ -263,8 +264,4 @@ function assertRate(option: string, rate: unknown): asserts rate is number {
   if (typeof rate !== 'number' || Number.isNaN(rate) || rate < 0) {
     throw new InvalidOptionError(option, 'a number from 0 and up (Infinity = unpaced)', rate);
   }
-}
-
-function stripUndefined<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -7,6 +7,7 @@
 // recent traffic: isolated failures are still retried, but a broad outage sees ~1.2× load, not 4×.
 
 import { InvalidOptionError } from '../errors.js';
+import { withoutUndefined } from '../validate.js';
 
 export interface RetryBudgetOptions {
   /**
@@ -36,7 +37,7 @@ export const retryBudgetDefaults: Readonly<NormalizedRetryBudgetOptions> = Objec
 });
 
 export function normalizeRetryBudgetOptions(options: RetryBudgetOptions = {}): NormalizedRetryBudgetOptions {
-  const o = { ...retryBudgetDefaults, ...stripUndefined(options) };
+  const o = { ...retryBudgetDefaults, ...withoutUndefined(options) };
   if (!isFiniteAtLeast(o.ratio, 0)) throw new InvalidOptionError('ratio', 'a finite number from 0 and up', o.ratio);
   if (!isFiniteAtLeast(o.minPerSecond, 0)) {
     throw new InvalidOptionError('minPerSecond', 'a finite number from 0 and up', o.minPerSecond);
@@ -132,8 +133,4 @@ function ring(slot: number): number {
 
 function isFiniteAtLeast(value: unknown, least: number): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= least;
-}
-
-function stripUndefined<O extends object>(options: O): Partial<O> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<O>;
 }

@@ -159,11 +159,13 @@ function methodList(name: string, value: unknown): string[] {
 }
 
 /**
- * The largest upward jitter added to a server-given delay: a tenth of it, at most one second.
- * Upward only, because retrying before the server's time is exactly what it asked us not to do.
+ * The largest upward jitter added to a server-given delay: a twentieth of it, at most one second.
+ * Upward only, because retrying before the server's time is exactly what it asked us not to do;
+ * small, because a retry that arrives well after the server's time wastes it (a tenth, with the
+ * timer's and the network's own lateness, often took a retry past reset + 10 %).
  */
 function serverJitter(delay: number, random: () => number): number {
-  return random() * Math.min(delay * 0.1, 1000);
+  return random() * Math.min(delay * 0.05, 1000);
 }
 
 /**

@@ -66,8 +66,11 @@ export function sluice(options: SluiceOptions = {}): SluiceInterceptor {
   }) as SluiceInterceptor;
 }
 
-/** One dispatch as one engine request; always returns true, since sluice queues instead of refusing. */
-function dispatchThroughEngine(
+/**
+ * One dispatch as one engine request; always returns true, since sluice queues instead of refusing.
+ * Exported for the bulk runner, which sends through a client's own engine the same way.
+ */
+export function dispatchThroughEngine(
   engine: Engine,
   dispatch: Dispatcher.Dispatch,
   opts: Dispatcher.DispatchOptions,

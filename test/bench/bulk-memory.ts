@@ -20,10 +20,12 @@
 // What the peak is made of (Nov 2026, Node 24, 100k inputs, map's default of 128 in flight):
 // ~72 MB before the run (Node ~42 MB, importing undici ~28 MB), V8's young generation at its
 // 128 MB maximum (reached under any sustained allocation rate, whatever `--max-old-space-size`
-// says), old space grown to ~4–5 × the live heap before each full GC, and freed pages V8 keeps
-// pooled. Plain `undici.fetch` workers with as many in flight peak at the same RSS.
-// `--max-semi-space-size=16` takes ~100 MB off; V8 flags cannot be set from inside a running
-// process (`v8.setFlagsFromString` after start does not resize the young generation).
+// says), old space grown to a few times the live heap before each full GC, and freed pages V8
+// keeps pooled. `--max-semi-space-size=8` takes ~100 MB off (that is what `sluice run` starts
+// itself with); V8 flags cannot be set from inside a running process (`v8.setFlagsFromString`
+// after start does not resize the young generation). `npm run bench:bulk` measures `sluice run`
+// the same way, each side in a process of its own; `bulk-map-compare.ts` runs this file against
+// an older commit's build.
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

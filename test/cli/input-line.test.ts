@@ -68,3 +68,11 @@ describe('parseInputLine', () => {
     expect(() => parseInputLine('["https://x.example"]', 1)).toThrow('line 1: expected a URL or a JSON object');
   });
 });
+
+describe('input errors and credentials', () => {
+  it('never repeat the credentials of a URL they quote', () => {
+    expect(() => parseInputLine(JSON.stringify({ url: 'ftp://ada:s3cret@files.test/x' }), 4)).toThrow(
+      'line 4: "url" must be an absolute http(s) URL, got "ftp://***@files.test/x"',
+    );
+  });
+});

@@ -4,7 +4,7 @@ import { ProgressLine, type ProgressSnapshot } from '../../src/cli/progress-line
 function setUp(columns = 200) {
   let now = 1_000_000;
   const written: string[] = [];
-  const snapshot: ProgressSnapshot = { done: 0, total: 1000, failed: 0, throttled: 0, inFlight: 0, queued: 0, pausedUntil: undefined };
+  const snapshot: ProgressSnapshot = { done: 0, resumed: 0, total: 1000, failed: 0, throttled: 0, inFlight: 0, queued: 0, pausedUntil: undefined };
   const line = new ProgressLine({ write: (text: string) => written.push(text), columns }, () => snapshot, () => now);
   return { line, snapshot, written, advance: (ms: number) => (now += ms), now: () => now };
 }
@@ -16,6 +16,18 @@ describe('ProgressLine', () => {
     advance(2000);
     Object.assign(snapshot, { done: 200, inFlight: 12, queued: 3, throttled: 31, failed: 2, pausedUntil: now() + 1500 });
     expect(line.format(snapshot)).toBe('sluice 200/1,000  20%  100/s  in flight 12  queued 3  429s 31  paused 1.5s  failed 2  ETA 8.0s');
+  });
+
+  it('counts lines finished in an earlier run as done but not into the rate or ETA', () => {
+    const { line, snapshot, advance } = setUp();
+    // Resuming: 900 of 1,000 were finished before; they are skipped in a rush at the start.
+    line.format(snapshot);
+    snapshot.resumed = 900;
+    advance(100);
+    line.format(snapshot);
+    advance(1900);
+    snapshot.done = 20;
+    expect(line.format(snapshot)).toBe('sluice 920/1,000  92%  10.0/s  in flight 0  queued 0  429s 0  ETA 8.0s');
   });
 
   it('leaves out the total, percentage and ETA when the total is unknown', () => {

@@ -154,7 +154,7 @@ describe('usage errors and help', () => {
     [['run'], 'missing the input: a file, or - for stdin'],
     [['run', 'a', 'b'], 'expected one input, got 2: a b'],
     [['run', '--rate', 'fast', '-'], '--rate must be requests per second above 0'],
-    [['run', '--timeout', '10x', '-'], '--timeout must be a duration above 0 like 500ms, 30s or 2m, got "10x"'],
+    [['run', '--timeout', '10x', '-'], '--timeout must be a duration above 0 like 500ms, 30s, 2m or 1m30s, got "10x"'],
     [['run', '-H', 'no colon', '-'], "--header must look like 'Name: value'"],
     [['run', '--max-retries', '5000', '-'], '--max-retries must be a whole number from 0 to 1000'],
     [['run', '--state'], 'option --state needs a value'],

@@ -20,7 +20,7 @@ export interface PacerDriver {
   onResponse(now: number, info: PacerResponse): number | undefined;
 }
 
-export function createRateController(options: PacerOptions = {}, now = 0): PacerDriver {
+export function createPacerDriver(options: PacerOptions = {}, now = 0): PacerDriver {
   const state = createPacerState(options, now);
   const pace: Pace = { kind: 'adaptive', state };
   return {

@@ -26,11 +26,14 @@ export interface RunningCli {
 }
 
 /** Starts the CLI; the test must await `exited` (it is killed after `limitMs` as a safety net). */
-export function startCli(args: string[], options: { stdin?: string; cwd?: string; limitMs?: number } = {}): RunningCli {
+export function startCli(
+  args: string[],
+  options: { stdin?: string; cwd?: string; limitMs?: number; env?: NodeJS.ProcessEnv } = {},
+): RunningCli {
   const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
     cwd: options.cwd ?? root,
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
   });
   let stdout = '';
   let stderr = '';
@@ -84,7 +87,7 @@ export function startCli(args: string[], options: { stdin?: string; cwd?: string
 }
 
 /** Runs the CLI to the end. */
-export function runCliProcess(args: string[], options: { stdin?: string; cwd?: string } = {}): Promise<CliRun> {
+export function runCliProcess(args: string[], options: { stdin?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
   return startCli(args, options).exited;
 }
 

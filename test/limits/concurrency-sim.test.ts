@@ -14,7 +14,7 @@ afterEach(() => {
 
 /**
  * The rate controller's own slow start (20/s, doubling every 50 ms) is measured elsewhere
- * (rate-controller.sim.test.ts); switched off here so these figures are the window's alone.
+ * (pacer.sim.test.ts); switched off here so these figures are the window's alone.
  */
 const windowOnly: ConcurrencySimParams['client'] = { rate: false };
 

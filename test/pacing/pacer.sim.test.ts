@@ -1,8 +1,8 @@
-// Acceptance of the rate controller in a discrete-event simulation (virtual time): a burst of
+// Acceptance of the adaptive pacer in a discrete-event simulation (virtual time): a burst of
 // requests against a token-bucket server, for each header dialect, on the target case and a grid.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRateController, type PacerDriver as RateController } from '../helpers/pacer-driver.js';
+import { createPacerDriver, type PacerDriver } from '../helpers/pacer-driver.js';
 import {
   idealWallMs,
   runDemandSim,
@@ -13,7 +13,7 @@ import {
   type SimResult,
 } from '../helpers/token-bucket-sim.js';
 
-const pacer: SimParams['pacer'] = (now) => createRateController({}, now);
+const pacer: SimParams['pacer'] = (now) => createPacerDriver({}, now);
 
 /**
  * The most two one-way delays of the simulated network can differ (round trips of 1–5 ms, split
@@ -226,13 +226,13 @@ describe('a cap set while demand, not the server, limited sending reopens', () =
   ];
 
   it('a server without a limit but one refusal at light demand: once demand grows, the pace passes twice the estimate within 3 s, with no other 429', () => {
-    let c: RateController | undefined;
+    let c: PacerDriver | undefined;
     const r = runDemandSim({
       phases,
       rate: Infinity,
       burst: Infinity,
       scriptedRefusals: [300],
-      pacer: (now) => (c = createRateController({}, now)),
+      pacer: (now) => (c = createPacerDriver({}, now)),
     });
     const estimate = c!.estimate!;
     const grown = r.phaseStarts[1]!;
@@ -244,7 +244,7 @@ describe('a cap set while demand, not the server, limited sending reopens', () =
   });
 
   it('a real bucket that light demand ran into: at most one more pause for the reopening, and the pace ends just under R', () => {
-    const r = runDemandSim({ phases, rate: 150, burst: 10, pacer: (now) => createRateController({}, now) });
+    const r = runDemandSim({ phases, rate: 150, burst: 10, pacer: (now) => createPacerDriver({}, now) });
     const last = r.samples.at(-1)!;
     expect(r.pauses).toBeLessThanOrEqual(3);
     expect(last.rate).toBeGreaterThan(0.9 * 150);

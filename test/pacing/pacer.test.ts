@@ -1,5 +1,5 @@
-// Tests for the rate controller: its pure pieces (replay, fit, pace choice, header sync) and the
-// controller's modes, each driven by hand-made event sequences on explicit time.
+// Tests for the adaptive pacer: its pure pieces (replay, fit, pace choice, header sync) and its
+// modes, each driven by hand-made event sequences on explicit time.
 
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
@@ -9,7 +9,7 @@ import { paceAfterThrottle } from '../../src/pacing/pace-after-throttle.js';
 import { withJitter } from '../../src/pacing/pace-rate.js';
 import { pacerDefaults } from '../../src/pacing/pacer-options.js';
 import { rampRate } from '../../src/pacing/slow-start.js';
-import { createRateController, type PacerDriver as RateController } from '../helpers/pacer-driver.js';
+import { createPacerDriver, type PacerDriver } from '../helpers/pacer-driver.js';
 import type { RateLimitObservation } from '../../src/ratelimit/types.js';
 
 /** Outcomes of attempts sent at `times` to an exact token bucket (rate/s, burst), starting full. */
@@ -35,7 +35,7 @@ function paced(from: number, rate: number, count: number): number[] {
  * `window` in flight, none while paused) and answers each attempt `rttMs` later with `answer`.
  */
 function drive(
-  c: RateController,
+  c: PacerDriver,
   from: number,
   to: number,
   answer: (sentAt: number, now: number) => { throttled: boolean; rateLimit?: RateLimitObservation; pausedUntil?: number },
@@ -70,7 +70,7 @@ function drive(
  * and the pause allow), each answered `rttMs` later with `answer`.
  */
 function offer(
-  c: RateController,
+  c: PacerDriver,
   from: number,
   to: number,
   everyMs: number,
@@ -290,9 +290,9 @@ describe('pure pieces', () => {
   });
 });
 
-describe('RateController', () => {
+describe('PacerDriver', () => {
   it('starts careful: unknown state, the slow start rate and a single token', () => {
-    const c = createRateController({}, 0);
+    const c = createPacerDriver({}, 0);
     expect(c.state).toBe('unknown');
     expect(c.rate).toBe(20);
     expect(c.delayUntilToken(0)).toBe(0);
@@ -302,14 +302,14 @@ describe('RateController', () => {
   });
 
   it('doubles its rate every 50 ms during the slow start', () => {
-    const c = createRateController({}, 0);
+    const c = createPacerDriver({}, 0);
     c.onSend(0);
     c.delayUntilToken(100);
     expect(c.rate).toBeCloseTo(80);
   });
 
   it('stops pacing a healthy origin once the ramp passes its ceiling without a throttle', () => {
-    const c = createRateController({}, 0);
+    const c = createPacerDriver({}, 0);
     const sent = drive(c, 0, 600, () => ({ throttled: false }));
     expect(c.state).toBe('unbounded');
     expect(c.rate).toBe(Infinity);
@@ -318,7 +318,7 @@ describe('RateController', () => {
   });
 
   it('starts over from the slow start after an idle spell', () => {
-    const c = createRateController({ idleResetMs: 10_000 }, 0);
+    const c = createPacerDriver({ idleResetMs: 10_000 }, 0);
     drive(c, 0, 600, () => ({ throttled: false }));
     expect(c.state).toBe('unbounded');
     c.delayUntilToken(20_000);
@@ -331,7 +331,7 @@ describe('RateController', () => {
 
     it('paces at q / w from the first response and grants what remains, one in reserve', () => {
       // The attempt answered is the only one sent, so no other is uncounted.
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       c.onSend(0);
       c.onResponse(3, { throttled: false, sentAt: 0, rateLimit: obs(9) });
       expect(c.state).toBe('header');
@@ -340,7 +340,7 @@ describe('RateController', () => {
     });
 
     it('does not trust an answer that attempts still in flight may have overtaken', () => {
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       c.onSend(0);
       c.onResponse(3, { throttled: false, sentAt: 0, rateLimit: obs(9) });
       for (let i = 0; i < 8; i++) c.onSend(3);
@@ -350,7 +350,7 @@ describe('RateController', () => {
     });
 
     it('forgets attempts that ended without a response', () => {
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       c.onSend(0);
       c.onResponse(3, { throttled: false, sentAt: 0, rateLimit: obs(9) });
       for (let i = 0; i < 8; i++) c.onSend(3);
@@ -361,7 +361,7 @@ describe('RateController', () => {
     });
 
     it('spaces releases by the network jitter when the burst is a single token', () => {
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       let t = 0;
       for (const rtt of [1, 5, 1, 5, 1, 5]) {
         c.onSend(t);
@@ -395,7 +395,7 @@ describe('RateController', () => {
     }
 
     it('learns the refill rate from how remaining changes, without a single 429', () => {
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       const server = bucketServer(100, 10);
       let refused = 0;
       drive(c, 0, 3000, (sentAt, now) => {
@@ -410,7 +410,7 @@ describe('RateController', () => {
     });
 
     it('sends a quota far from binding at once, without pacing it', () => {
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       let remaining = 4000;
       let t = 0;
       for (; t < 10_000; t += 10) {
@@ -426,7 +426,7 @@ describe('RateController', () => {
     });
 
     /** A fixed quota (no refill) of `limit` until `resetAt` ms, spent by `spend` sends every 10 ms; the last hold. */
-    function spendQuota(c: RateController, limit: number, resetAt: number, spend: number): { t: number; hold: number | undefined } {
+    function spendQuota(c: PacerDriver, limit: number, resetAt: number, spend: number): { t: number; hold: number | undefined } {
       let remaining = limit;
       let t = 0;
       let hold: number | undefined;
@@ -441,7 +441,7 @@ describe('RateController', () => {
 
     it('holds a spent quota until its reset, then grants the whole limit again (never a rate of 0)', () => {
       // 300 sends over 3 s show no refill, so this is a quota; the last leaves 0 with 7 s to go.
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       const { t, hold } = spendQuota(c, 300, 10_000, 300);
       expect(c.state).toBe('fixed-window');
       // Held (as the key's pause) until the reset, plus a margin of a few ms at most.
@@ -453,7 +453,7 @@ describe('RateController', () => {
 
     it('tells a fixed window from a bucket in its first window, then learns the window within a few refused probes', () => {
       // express-rate-limit: 100 per 1 s window from the first request; reset in whole seconds.
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       let windowStart = -Infinity;
       let count = 0;
       let refused = 0;
@@ -484,7 +484,7 @@ describe('RateController', () => {
     it('does not cap the ramp at (limit − remaining) / reset when the reset is a single whole second', () => {
       // A 50/s, B = 5 server sending delta seconds says "Reset: 1" whenever it is not full: 5/s
       // read from that is a lower bound on R (the true time to full is 0.1 s), not a cap.
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       let tokens = 5;
       let last = 0;
       drive(c, 0, 3000, (sentAt, now) => {
@@ -517,7 +517,7 @@ describe('RateController', () => {
     }
 
     it('after the first throttle, paces below the slow-start rate that was throttled', () => {
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       drive(c, 0, 900, retryAfterServer());
       expect(c.state).toBe('estimated');
       const estimate = c.estimate!;
@@ -526,7 +526,7 @@ describe('RateController', () => {
     });
 
     it('pins the rate within a few pauses and holds just under it', () => {
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       drive(c, 0, 20_000, retryAfterServer());
       expect(c.state).toBe('held');
       expect(c.rate).toBeGreaterThan(95);
@@ -534,7 +534,7 @@ describe('RateController', () => {
     });
 
     it('fits a throttle once what was released before it has answered, or once the pause ends', () => {
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       for (const t of [0, 10, 20, 30]) c.onSend(t);
       c.onResponse(3, { throttled: false, sentAt: 0 });
       // The attempt released at 20 is refused first; those released at 10 and 30 are still out.
@@ -545,7 +545,7 @@ describe('RateController', () => {
       c.onResponse(32, { throttled: false, sentAt: 30 });
       expect(c.estimate).toBeDefined();
 
-      const d = createRateController({}, 0);
+      const d = createPacerDriver({}, 0);
       for (const t of [0, 10, 20]) d.onSend(t);
       d.onResponse(3, { throttled: false, sentAt: 0 });
       // The attempt released at 10 never answers (a lost answer must not hold the fit back).
@@ -556,8 +556,8 @@ describe('RateController', () => {
     });
 
     it('creeps only while the pace binds: time when demand limited sending does not count', () => {
-      const light = createRateController({}, 0);
-      const backlogged = createRateController({}, 0);
+      const light = createPacerDriver({}, 0);
+      const backlogged = createPacerDriver({}, 0);
       for (const c of [light, backlogged]) drive(c, 0, 900, retryAfterServer());
       // Both are paused until about 1.3 s; then one is backlogged, the other sends 10/s.
       const before = light.rate;
@@ -569,7 +569,7 @@ describe('RateController', () => {
     });
 
     it('reopens a cap set by a throttle that light demand ran into, once the pace binds at it for a second without a throttle', () => {
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       let n = 0;
       // 100/s of demand against a server without a limit, but for one refusal (the 150th).
       offer(c, 0, 2000, 10, (_, now) => (++n === 150 ? { throttled: true, pausedUntil: now + 1000 } : { throttled: false }));
@@ -584,8 +584,8 @@ describe('RateController', () => {
     });
 
     it('probes a held rate only after it has bound for probeAfterMs without a throttle, by at most twice itself before reopening', () => {
-      const held = (): RateController => {
-        const c = createRateController({ probeAfterMs: 10_000 }, 0);
+      const held = (): PacerDriver => {
+        const c = createPacerDriver({ probeAfterMs: 10_000 }, 0);
         drive(c, 0, 8000, retryAfterServer());
         expect(c.state).toBe('held');
         return c;
@@ -606,7 +606,7 @@ describe('RateController', () => {
     });
 
     it('against an unchanged server, a probe of a held rate costs about one throttle per probeAfterMs', () => {
-      const c = createRateController({ probeAfterMs: 10_000 }, 0);
+      const c = createPacerDriver({ probeAfterMs: 10_000 }, 0);
       drive(c, 0, 20_000, retryAfterServer());
       let refused = 0;
       const server = retryAfterServer();
@@ -621,7 +621,7 @@ describe('RateController', () => {
     });
 
     it('learns no rate from refusals while the client sends one request at a time, and learns from one among others', () => {
-      const c = createRateController({}, 0);
+      const c = createPacerDriver({}, 0);
       c.onSend(0);
       c.onResponse(2, { throttled: false, sentAt: 0 });
       const before = c.rate;
@@ -640,7 +640,7 @@ describe('RateController', () => {
 
     it('is deterministic: the same events give the same rates', () => {
       const run = (): number[] => {
-        const c = createRateController({}, 0);
+        const c = createPacerDriver({}, 0);
         const rates: number[] = [];
         let n = 0;
         drive(c, 0, 3000, (_, now) => {
@@ -654,13 +654,13 @@ describe('RateController', () => {
   });
 
   it('rejects invalid options with InvalidOptionError naming the option', () => {
-    expect(() => createRateController({ initialRate: 0 })).toThrow(InvalidOptionError);
-    expect(() => createRateController({ unboundedAbove: 10 })).toThrow(/`unboundedAbove`/);
-    expect(() => createRateController({ creepPerSecond: 1 })).toThrow(/`creepPerSecond`/);
-    expect(() => createRateController({ holdFactor: 1.5 })).toThrow(/`holdFactor`/);
-    expect(() => createRateController({ historySize: 3 })).toThrow(/`historySize`/);
-    expect(() => createRateController({ tightWithin: 0 })).toThrow(/`tightWithin`/);
-    expect(() => createRateController({ initialTokens: 0 })).toThrow(/`initialTokens`/);
-    expect(() => createRateController({ minRate: Number.NaN })).toThrow(/`minRate`/);
+    expect(() => createPacerDriver({ initialRate: 0 })).toThrow(InvalidOptionError);
+    expect(() => createPacerDriver({ unboundedAbove: 10 })).toThrow(/`unboundedAbove`/);
+    expect(() => createPacerDriver({ creepPerSecond: 1 })).toThrow(/`creepPerSecond`/);
+    expect(() => createPacerDriver({ holdFactor: 1.5 })).toThrow(/`holdFactor`/);
+    expect(() => createPacerDriver({ historySize: 3 })).toThrow(/`historySize`/);
+    expect(() => createPacerDriver({ tightWithin: 0 })).toThrow(/`tightWithin`/);
+    expect(() => createPacerDriver({ initialTokens: 0 })).toThrow(/`initialTokens`/);
+    expect(() => createPacerDriver({ minRate: Number.NaN })).toThrow(/`minRate`/);
   });
 });
