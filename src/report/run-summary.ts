@@ -3,10 +3,19 @@
 
 import type { LatencySummary, RunReport } from './run-recorder.js';
 
-/** Lines of the summary of `report`, without trailing newlines. */
-export function formatRunSummary(report: RunReport): string[] {
-  const lines = [`${report.requests} requests in ${seconds(report.durationMs)}`];
-  for (const origin of report.origins) {
+/** Lines of the summary of `report`, without trailing newlines: a first line of totals, then each origin's. */
+export function formatRunSummary(report: RunReport, maxOrigins = Infinity): string[] {
+  return [`${report.requests} requests in ${seconds(report.durationMs)}`, ...formatOriginSummary(report, maxOrigins)];
+}
+
+/**
+ * Each origin's lines — latency percentiles, results, attempts — the busiest `maxOrigins` first;
+ * a last line counts the origins left out.
+ */
+export function formatOriginSummary(report: RunReport, maxOrigins = Infinity): string[] {
+  const origins = [...report.origins].sort((a, b) => b.latency.count - a.latency.count);
+  const lines: string[] = [];
+  for (const origin of origins.slice(0, maxOrigins)) {
     lines.push(`${origin.origin}:`);
     lines.push(`  latency  ${formatLatency(origin.latency)}`);
     const outcomes = Object.entries(origin.outcomes).map(([outcome, count]) => `${outcome} × ${count}`);
@@ -14,6 +23,8 @@ export function formatRunSummary(report: RunReport): string[] {
     const { sent, '429': throttled, '503': unavailable } = origin.attempts;
     if (sent > 0) lines.push(`  attempts ${sent} sent, ${throttled} × 429, ${unavailable} × 503`);
   }
+  const left = origins.length - maxOrigins;
+  if (left > 0) lines.push(`… and ${left} more origin${left === 1 ? '' : 's'}`);
   return lines;
 }
 
