@@ -7,7 +7,7 @@ const maxRemembered = 1024;
 export class OriginCache {
   readonly #byAuthority = new Map<string, string>();
 
-  /** The origin of `url` (credentials never included); `url` itself when it does not parse. */
+  /** The origin of `url` (credentials never included); `(invalid URL)` when it does not parse. */
   of(url: string): string {
     // The scheme and authority end at the first '/', '?' or '#' after "//".
     const start = url.indexOf('//') + 2;
