@@ -67,7 +67,7 @@ export async function runRequests(plan: RunPlan): Promise<number> {
   const unsubscribe = engine.on('retry', (event) => tally.retried(event));
   const tty = io.stderr.isTTY === true && !plan.quiet;
   // Latency and results per origin for the summary and the report; nothing recorded when neither is shown.
-  const observer = plan.quiet && plan.report === undefined ? undefined : new RunObserver(engine);
+  const observer = plan.quiet && plan.report === undefined ? undefined : new RunObserver(plan.report && engine);
   let inputError: InputError | undefined;
   let unfinished = 0;
 

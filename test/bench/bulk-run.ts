@@ -4,7 +4,7 @@
 // request, peak RSS, the heap after a full GC at 100k lines and at 99 % of N, and the most
 // requests the server saw at once (to show both ran at the same concurrency).
 //
-//   npm run bench:bulk -- [N=1000000] [--rounds=1] [--concurrency=128] [--state] [--only=sluice|loop] [--quiet-too]
+//   npm run bench:bulk -- [N=1000000] [--rounds=1] [--concurrency=128] [--state] [--only=sluice,loop,sluice-q] [--quiet-too]
 //
 // --quiet-too adds a third side, `sluice run -q` (no summary, so nothing recorded for it): the
 // cost of the per-origin summary is the CPU between the two sluice sides.
@@ -166,7 +166,7 @@ const results: Figures[] = [];
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? sides : [...sides].reverse();
   for (const [name, command] of order) {
-    if (only && only !== name) continue;
+    if (only && !only.split(',').includes(name)) continue;
     if (withState) rmSync(join(work, 'run.state'), { force: true });
     const figures = await measure(name, command);
     results.push(figures);
