@@ -1,9 +1,7 @@
 // Where a response body goes on the bulk runner's dispatcher path, chunk by chunk as undici hands
 // it over: collected into bytes (bounded, decoded as fetch would), or read and dropped.
 
-// The module, not named imports: on a Node too old for sluice (no zstd), a named import would fail
-// while linking, before src/node-support.ts could say which Node is needed.
-import zlib from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, inflateSync, zstdDecompressSync } from 'node:zlib';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { BodyTooLargeError } from './body-mode.js';
@@ -80,11 +78,11 @@ export const discardSink: BodySink<undefined> = {
 };
 
 const decoders: Record<string, (bytes: Uint8Array, options: { maxOutputLength: number }) => Buffer> = {
-  gzip: zlib.gunzipSync,
-  'x-gzip': zlib.gunzipSync,
-  deflate: zlib.inflateSync,
-  br: zlib.brotliDecompressSync,
-  zstd: zlib.zstdDecompressSync,
+  gzip: gunzipSync,
+  'x-gzip': gunzipSync,
+  deflate: inflateSync,
+  br: brotliDecompressSync,
+  zstd: zstdDecompressSync,
 };
 
 /**
