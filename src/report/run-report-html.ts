@@ -54,7 +54,7 @@ h2 { font-size: 16px; margin: 0 0 8px; word-break: break-all; }
 figure { margin: 0; }
 .tables { display: flex; gap: 32px; flex-wrap: wrap; align-items: flex-start; }
 table { border-collapse: collapse; min-width: 180px; }
-caption { text-align: left; font-weight: 600; padding-bottom: 4px; }
+caption { text-align: left; font-weight: 600; padding-bottom: 4px; white-space: nowrap; }
 th, td { text-align: left; padding: 2px 12px 2px 0; border-bottom: 1px solid #eaeef2; font-weight: normal; }
 th { color: #57606a; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
