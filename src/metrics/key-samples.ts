@@ -103,6 +103,21 @@ function addStats(sample: KeySample, s: GateStats): void {
   for (const status of countedStatuses) sample.responses[status] += s.responses[status];
 }
 
+/** Stops the metrics of one registration (a registry's or meter's last one removes them all). */
+export type UnregisterMetrics = () => void;
+
+/** The one set of sluice metrics on a registry or meter, which clients join. */
+export interface MetricsSet {
+  add(source: MetricsSource): UnregisterMetrics;
+}
+
+/** Adds `source` to `target`'s set in `sets`, making the set on first use. */
+export function joinMetrics<T extends object>(sets: WeakMap<T, MetricsSet>, target: T, create: () => MetricsSet, source: MetricsSource): UnregisterMetrics {
+  let metrics = sets.get(target);
+  if (metrics === undefined) sets.set(target, (metrics = create()));
+  return metrics.add(source);
+}
+
 /** Checks what `registerMetrics` was given as its first argument. */
 export function expectMetricsSource(value: unknown): MetricsSource {
   const source = value as Partial<MetricsSource> | null;

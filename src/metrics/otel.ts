@@ -7,6 +7,9 @@ import {
   attemptEnds,
   countedStatuses,
   expectMetricsSource,
+  joinMetrics,
+  type MetricsSet,
+  type UnregisterMetrics,
   type KeyLabels,
   labelsOfEvent,
   type MetricsSource,
@@ -15,15 +18,13 @@ import {
   sampleKeys,
 } from './key-samples.js';
 
-export type { MetricsSource } from './key-samples.js';
+export type { MetricsSource, UnregisterMetrics } from './key-samples.js';
 
 export interface OtelMetricsOptions {
   /** The Meter the instruments are created on (e.g. `metrics.getMeter('sluice')`). */
   meter: Meter;
 }
 
-/** Stops the metrics of one registration: its callback and listener are removed. */
-export type UnregisterMetrics = () => void;
 
 /**
  * Registers sluice's instruments for `client` (a `createClient()` client or a `sluice()`
@@ -52,12 +53,10 @@ export type UnregisterMetrics = () => void;
 export function registerMetrics(client: MetricsSource, options: OtelMetricsOptions): UnregisterMetrics {
   const source = expectMetricsSource(client);
   const meter = expectMeter(options);
-  let metrics = byMeter.get(meter);
-  if (metrics === undefined) byMeter.set(meter, (metrics = new MeterMetrics(meter)));
-  return metrics.add(source);
+  return joinMetrics(byMeter, meter, () => new MeterMetrics(meter), source);
 }
 
-const byMeter = new WeakMap<Meter, MeterMetrics>();
+const byMeter = new WeakMap<Meter, MetricsSet>();
 
 class MeterMetrics {
   readonly #sources = new Map<MetricsSource, UnregisterMetrics>();

@@ -7,6 +7,9 @@ import {
   attemptEnds,
   countedStatuses,
   expectMetricsSource,
+  joinMetrics,
+  type MetricsSet,
+  type UnregisterMetrics,
   type KeySample,
   labelId,
   labelsOfEvent,
@@ -16,15 +19,13 @@ import {
   sampleKeys,
 } from './key-samples.js';
 
-export type { MetricsSource } from './key-samples.js';
+export type { MetricsSource, UnregisterMetrics } from './key-samples.js';
 
 export interface PrometheusMetricsOptions {
   /** The prom-client registry the metrics are registered on (e.g. prom-client's default `register`). */
   registry: Registry;
 }
 
-/** Stops the metrics of one registration; the last one on a registry removes them from it. */
-export type UnregisterMetrics = () => void;
 
 /**
  * Registers sluice's metrics for `client` (a `createClient()` client or a `sluice()` interceptor)
@@ -55,12 +56,10 @@ export type UnregisterMetrics = () => void;
 export function registerMetrics(client: MetricsSource, options: PrometheusMetricsOptions): UnregisterMetrics {
   const source = expectMetricsSource(client);
   const registry = expectRegistry(options);
-  let metrics = byRegistry.get(registry);
-  if (metrics === undefined) byRegistry.set(registry, (metrics = new RegistryMetrics(registry)));
-  return metrics.add(source);
+  return joinMetrics(byRegistry, registry, () => new RegistryMetrics(registry), source);
 }
 
-const byRegistry = new WeakMap<Registry, RegistryMetrics>();
+const byRegistry = new WeakMap<Registry, MetricsSet>();
 
 type Label = 'origin' | 'bucket';
 

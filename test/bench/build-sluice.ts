@@ -25,6 +25,9 @@ const prometheusEntry = `${root}src/metrics/prometheus.ts`;
  * Bundles src/index.ts (and src/undici/index.ts) to ESM files, dependencies external like the
  * package, sharing chunks as tsup does; returns their paths.
  */
+/** How both builds bundle sluice: one ESM file per entry (shared chunks split out), node_modules left outside. */
+const bundleOptions = { bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node22', packages: 'external', logLevel: 'warning' } as const;
+
 export async function buildSluice(): Promise<{ main: string; undici: string | undefined; prometheus: string | undefined }> {
   const outdir = `${root}.bench-results/build`;
   const hasUndici = existsSync(undiciEntry);
@@ -36,14 +39,8 @@ export async function buildSluice(): Promise<{ main: string; undici: string | un
       ...(hasPrometheus ? { 'sluice-prometheus': prometheusEntry } : {}),
     },
     outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    packages: 'external',
+    ...bundleOptions,
     sourcemap: true,
-    logLevel: 'warning',
   });
   return {
     main: `${outdir}/sluice.js`,
@@ -69,13 +66,7 @@ export async function buildBaseline(ref: string): Promise<string> {
     outdir: `${dir}/build`,
     // package.json's `sideEffects` names ./src/node-support.ts, not this copy of it: keep it as the main build does.
     ignoreAnnotations: true,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    packages: 'external',
-    logLevel: 'warning',
+    ...bundleOptions,
   });
   process.env.SLUICE_BENCH_BASELINE_ENTRY = `${dir}/build/sluice.js`;
   process.env.SLUICE_BENCH_BASELINE_REF = `${ref} (${commit})`;

@@ -2,32 +2,18 @@
 // the HTML page parsed for the run's numbers, checked against the result lines and the server.
 
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/cli.js';
-import { startLoopbackServer, type LoopbackServer } from '../../mocks/loopback.js';
 import { sequence } from '../../mocks/sequence.js';
 import { tokenBucket } from '../../mocks/token-bucket.js';
+import { cliFixtures } from '../helpers/cli-fixtures.js';
 import { memoryIo } from '../helpers/cli-io.js';
 import { records } from '../helpers/run-cli.js';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
-async function serve(handlers: Parameters<typeof startLoopbackServer>[0]): Promise<LoopbackServer> {
-  const server = await startLoopbackServer(handlers);
-  cleanup.push(() => server.close());
-  return server;
-}
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-report-'));
-  cleanup.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { serve, tempDir } = cliFixtures('sluice-report-');
 
 /** The exact nearest-rank percentile of `values`. */
 function percentile(values: number[], p: number): number {
