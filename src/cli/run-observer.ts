@@ -52,9 +52,9 @@ export class RunObserver {
 
   /**
    * Records results (told with `result()`) and, given an `engine`, its attempts over time until
-   * `end()`. The attempts are for the --report page: listening costs the gate an event object per
-   * admission and per end (bench:bulk: 1.07 and 1.14 × the CPU per request of `-q` in two runs), so without a page the
-   * summary makes do with the results.
+   * `end()`. The attempts are for the --report page: listening costs the gate an event object
+   * per admission and per end (bench:bulk: 1.07 and 1.14 × the CPU per request of `-q` in two
+   * runs), so without a page the summary makes do with the results.
    */
   constructor(engine: Pick<Engine, 'on'> | undefined, now: () => number = Date.now) {
     this.#recorder = new RunRecorder({ now });
