@@ -1,10 +1,12 @@
 import { defineConfig } from 'tsup';
 
-const shared = { sourcemap: true, target: 'node22' as const, external: ['undici', 'p-retry', 'structured-headers'] };
+// prom-client and @opentelemetry/api are optional peers: the user's copy must be the one used.
+const shared = { sourcemap: true, target: 'node22' as const, external: ['undici', 'p-retry', 'structured-headers', 'prom-client', '@opentelemetry/api'] };
 
 export default defineConfig([
-  // The library entries share one engine chunk (`splitting`), so `sluice`, `sluice/undici` and
-  // `sluice/redis` loaded together hold one copy of the engine and `instanceof` works across them.
+  // The library entries share one engine chunk (`splitting`), so `sluice`, `sluice/undici`,
+  // `sluice/redis`, `sluice/prometheus` and `sluice/otel` loaded together hold one copy of the
+  // engine and `instanceof` works across them.
   // src/node-support.ts (imported first by the entries) throws on a Node too old for undici 8.
   // It is an entry of its own so that it gets a chunk of its own: in the shared engine chunk, the
   // engine's static imports of undici would be evaluated before it. test/node-support.test.ts
@@ -12,7 +14,14 @@ export default defineConfig([
   // drop the bare import.)
   {
     ...shared,
-    entry: { index: 'src/index.ts', undici: 'src/undici/index.ts', redis: 'src/redis.ts', 'node-support': 'src/node-support.ts' },
+    entry: {
+      index: 'src/index.ts',
+      undici: 'src/undici/index.ts',
+      redis: 'src/redis.ts',
+      prometheus: 'src/metrics/prometheus.ts',
+      otel: 'src/metrics/otel.ts',
+      'node-support': 'src/node-support.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
     clean: true,

@@ -1,5 +1,5 @@
 // The live progress line of `sluice run` on a terminal: done/total, rate, in flight, queued,
-// 429s, pause and ETA, redrawn in place at most ten times a second on stderr.
+// 429s, pause and ETA, redrawn in place at most ten times a second on stderr (with --live, rows under it).
 
 import { count, duration, perSecond } from './format.js';
 
@@ -35,12 +35,15 @@ const windowMs = 5000;
 export class ProgressLine {
   #timer: NodeJS.Timeout | undefined;
   readonly #samples: { at: number; done: number }[] = [];
-  #drawn = false;
+  /** Lines on screen from the last draw (0: none). */
+  #drawn = 0;
 
   constructor(
     readonly stream: ProgressStream,
     readonly snapshot: () => ProgressSnapshot,
     readonly now: () => number = Date.now,
+    /** Lines drawn under the progress line (the live table of --live), given the width. */
+    readonly rows?: (width: number) => string[],
   ) {}
 
   start(): void {
@@ -56,11 +59,13 @@ export class ProgressLine {
   }
 
   draw(): void {
-    const text = this.format(this.snapshot());
     const width = Math.max(20, (this.stream.columns ?? 80) - 1);
-    // \r and "erase to end of line" redraw in place without scrolling the terminal.
-    this.stream.write(`\r${text.length > width ? text.slice(0, width) : text}\x1b[K`);
-    this.#drawn = true;
+    const lines = [this.format(this.snapshot()), ...(this.rows?.(width) ?? [])].map((line) => (line.length > width ? line.slice(0, width) : line));
+    // Back to the first line drawn, then each line followed by "erase to end of line": redrawn
+    // in place without scrolling the terminal; "erase below" removes rows a shorter table left.
+    const below = lines.length < this.#drawn ? '\x1b[J' : '';
+    this.stream.write(`${this.#home()}${lines.join('\x1b[K\n')}\x1b[K${below}`);
+    this.#drawn = lines.length;
   }
 
   /** Erases the line until the next redraw, so output to the same terminal lands on a clean line. */
@@ -95,8 +100,14 @@ export class ProgressLine {
     return `sluice ${parts.join('  ')}`;
   }
 
+  /** Moves the cursor to the start of the first line drawn. */
+  #home(): string {
+    return this.#drawn > 1 ? `\r\x1b[${this.#drawn - 1}A` : '\r';
+  }
+
   #clear(): void {
-    if (this.#drawn) this.stream.write('\r\x1b[K');
-    this.#drawn = false;
+    if (this.#drawn > 1) this.stream.write(`${this.#home()}\x1b[J`);
+    else if (this.#drawn === 1) this.stream.write('\r\x1b[K');
+    this.#drawn = 0;
   }
 }

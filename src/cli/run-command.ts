@@ -12,6 +12,7 @@ import { scanInputFile } from './input-file.js';
 import { proxyFromEnv } from './proxy-from-env.js';
 import { FileOutput, StreamOutput, type ResultOutput } from './result-output.js';
 import { runHelp } from './run-help.js';
+import { ReportFile } from './run-observer.js';
 import { runRequests } from './run-requests.js';
 import { StateFile } from './state-file.js';
 import { packageVersion } from './version.js';
@@ -26,6 +27,8 @@ const options = {
   ordered: { type: 'boolean', default: false },
   'fail-fast': { type: 'boolean', default: false },
   state: { type: 'string' },
+  report: { type: 'string' },
+  live: { type: 'boolean', default: false },
   quiet: { type: 'boolean', short: 'q', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsOptionsConfig;
@@ -38,6 +41,8 @@ interface RunValues extends ClientFlagValues {
   ordered: boolean;
   'fail-fast': boolean;
   state?: string;
+  report?: string;
+  live: boolean;
   quiet: boolean;
   help: boolean;
 }
@@ -67,6 +72,9 @@ export const runCommand: Command = {
     if (values.output !== undefined && values.output === values.state) {
       throw new UsageError('--output and --state must be different files', 'run');
     }
+    if (values.report !== undefined && (values.report === values.output || values.report === values.state)) {
+      throw new UsageError(`--report must be a file of its own, not the ${values.report === values.output ? '--output' : '--state'} file`, 'run');
+    }
 
     let total: number | undefined;
     let fingerprint = 'stdin';
@@ -84,8 +92,10 @@ export const runCommand: Command = {
     const file = values.output === undefined ? undefined : FileOutput.open(values.output);
     const output: ResultOutput = file ?? new StreamOutput(io.stdout);
     let state: StateFile | undefined;
+    let report: ReportFile | undefined;
     const dispatcher = proxyFromEnv();
     try {
+      report = values.report === undefined ? undefined : ReportFile.open(values.report);
       state = values.state === undefined ? undefined : StateFile.open(values.state, fingerprint, file ? { output: file } : {});
       return await runRequests({
         io,
@@ -102,8 +112,11 @@ export const runCommand: Command = {
         state,
         output,
         quiet: values.quiet,
+        report,
+        live: values.live,
       });
     } finally {
+      report?.close();
       state?.close();
       file?.close();
       await dispatcher?.close();

@@ -47,6 +47,12 @@ ${requestFlagHelp}
                               again to go on where it stopped (finished
                               requests are not sent again; one cut short may
                               be). With stdin, feed it the same input again
+  --report <file>             write an HTML page of the run to <file>: per
+                              origin, attempts over time (sent, 2xx, 429,
+                              503), latency p50/p90/p99 and counts per status
+  --live                      on a terminal, show one row per origin under
+                              the progress line: in flight, window, rate,
+                              queued, paused for, 429s
   -q, --quiet                 no progress line and no summary on stderr
   -h, --help                  show this help
 
@@ -57,7 +63,9 @@ command again with '>' empties the file first, losing the results of the run
 you resume (use '>>' if you must redirect).
 
 On a terminal, stderr shows a progress line (done/total, rate, in flight,
-queued, 429s, pause, ETA); otherwise only a summary at the end. Ctrl-C stops
+queued, 429s, pause, ETA). At the end, stderr gets a summary: the totals, then
+per origin the latency (p50, p90, p99, max; queueing and retries included),
+the count of each status or error, and the attempts sent. Ctrl-C stops
 sending, lets requests in flight finish for up to 2 s, saves --state, and
 exits 130.
 
@@ -73,6 +81,7 @@ ${exitCodeHelp}
 Examples:
   sluice run urls.txt > results.ndjson
   sluice run --state run.state --output results.ndjson requests.ndjson
+  sluice run --live --report run.html urls.txt > results.ndjson
   sluice run --retry-method POST --max-retry-after 2m \\
     --include-header x-ratelimit-remaining requests.ndjson
   seq 1 500 | sed 's|^|https://api.example.com/items/|' | sluice run - \\

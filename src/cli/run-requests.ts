@@ -18,10 +18,12 @@ import { watchInterrupts } from './interrupt.js';
 import { lineDispatch, type LineDefaults } from './line-request.js';
 import { isOutputClosed, stdoutFailure } from './output-error.js';
 import { ProgressLine } from './progress-line.js';
+import { formatLiveTable } from '../report/live-table.js';
 import { bodySink, type KeptBody } from './response-body.js';
 import { ResultCommitter } from './result-committer.js';
 import { lostRecord, resultRecord } from './result-line.js';
 import type { ResultOutput } from './result-output.js';
+import { RunObserver, type ReportFile } from './run-observer.js';
 import type { StateFile } from './state-file.js';
 import { summaryLine } from './summary.js';
 import { RunTally } from './tally.js';
@@ -45,6 +47,10 @@ export interface RunPlan {
   state: StateFile | undefined;
   output: ResultOutput;
   quiet: boolean;
+  /** `--report FILE`: the run's HTML page, written when it ends. */
+  report: ReportFile | undefined;
+  /** `--live`: one row per origin under the progress line (on a terminal). */
+  live: boolean;
 }
 
 /** Largest body embedded in a result line; a larger one needs --output-dir. */
@@ -60,6 +66,8 @@ export async function runRequests(plan: RunPlan): Promise<number> {
   const tally = new RunTally();
   const unsubscribe = engine.on('retry', (event) => tally.retried(event));
   const tty = io.stderr.isTTY === true && !plan.quiet;
+  // Latency and results per origin for the summary and the report; nothing recorded when neither is shown.
+  const observer = plan.quiet && plan.report === undefined ? undefined : new RunObserver(plan.report && engine);
   let inputError: InputError | undefined;
   let unfinished = 0;
 
@@ -136,7 +144,7 @@ export async function runRequests(plan: RunPlan): Promise<number> {
           queued: gates.reduce((sum, gate) => sum + gate.queued, 0),
           pausedUntil: paused > 0 ? paused : undefined,
         };
-      })
+      }, Date.now, plan.live ? (width) => formatLiveTable(engine.stats(), Date.now(), width) : undefined)
     : undefined;
   progress?.start();
 
@@ -156,6 +164,7 @@ export async function runRequests(plan: RunPlan): Promise<number> {
         continue;
       }
       tally.finished({ ok: result.ok, status: result.status, error: result.error });
+      observer?.result(result);
       // Results and progress share the terminal when stdout is not redirected.
       if (io.stdout.isTTY && plan.output.kind === 'stdout') progress?.hide();
       const wait = committer.add(result.input.line, `${JSON.stringify(resultRecord(result, plan.includeHeaders))}\n`);
@@ -169,6 +178,7 @@ export async function runRequests(plan: RunPlan): Promise<number> {
     inputError = error;
   } finally {
     progress?.stop();
+    observer?.end();
     interrupt.dispose();
     unsubscribe();
     io.stdout.off('error', onStreamError);
@@ -184,13 +194,26 @@ export async function runRequests(plan: RunPlan): Promise<number> {
     io.stderr.write(`sluice: the disk holding the state file "${state!.path}" is full (${(stateFull as NodeJS.ErrnoException).code}); stopped sending\n`);
   }
   const closed = writeFailure !== undefined && isOutputClosed(writeFailure);
+  const reportFailure = plan.report && writeReport(observer!, plan.report, `sluice run ${plan.input === '-' ? '(stdin)' : plan.input}`);
+  if (reportFailure) io.stderr.write(`sluice: ${reportFailure}\n`);
   if (!plan.quiet && !closed) {
     const interrupted = interrupt.exitCode !== undefined || writeFailure !== undefined || stateFull !== undefined;
-    io.stderr.write(`${summaryLine(tally, { interrupted, unfinished, statePath: state?.path, total: plan.total })}\n`);
+    const origins = tally.done > 0 ? observer!.summaryLines().map((line) => `  ${line}\n`) : [];
+    io.stderr.write(`${summaryLine(tally, { interrupted, unfinished, statePath: state?.path, total: plan.total })}\n${origins.join('')}`);
   }
   if (closed) return ExitCode.outputClosed;
-  if (writeFailure !== undefined || stateFull) return ExitCode.outputFailed;
+  if (writeFailure !== undefined || stateFull || reportFailure) return ExitCode.outputFailed;
   if (interrupt.exitCode !== undefined) return interrupt.exitCode;
   if (inputError) return ExitCode.input;
   return tally.failed > 0 || unfinished > 0 ? ExitCode.failed : ExitCode.ok;
+}
+
+/** Writes the report page; a failure (a full disk) is returned as a message, the run's results stand. */
+function writeReport(observer: RunObserver, file: ReportFile, title: string): string | undefined {
+  try {
+    observer.writeReport(file, title);
+    return undefined;
+  } catch (error) {
+    return `cannot write --report "${file.path}": ${(error as Error).message}`;
+  }
 }

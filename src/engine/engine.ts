@@ -8,6 +8,7 @@ import type { Gate, GateParts, GateStats } from '../gate/gate.js';
 import { BucketRoutes, routeOf } from '../gate/bucket-routes.js';
 import { GateEvents, type SluiceEventName, type SluiceListener } from '../gate/gate-events.js';
 import { GateRegistry } from '../gate/gate-registry.js';
+import { installDebugLog } from '../observe/debug-log.js';
 import { createWaiterQueue } from '../gate/waiter-queue.js';
 import { createAimdWindow } from '../limits/aimd-limit.js';
 import { createStaticWindow } from '../limits/limit.js';
@@ -63,6 +64,7 @@ export interface Engine {
 
 export function createEngine(options: ClientOptions = {}): Engine {
   const config = normalizeClientOptions(options);
+  installDebugLog();
   const events = new GateEvents();
   const routes = config.buckets ? new BucketRoutes() : undefined;
   const { store } = config;

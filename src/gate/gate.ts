@@ -16,7 +16,8 @@ import type { GateCounters, KeyState } from '../state/key-state.js';
 import { type AttemptFeedback, NOT_HELD } from '../state/learn.js';
 import type { KeyChange, KeyHandle, StateStore } from '../state/store.js';
 import type { BucketRoutes } from './bucket-routes.js';
-import type { GateEvents } from './gate-events.js';
+import type { AttemptEnd, GateEvents, RefusalReason } from './gate-events.js';
+import { type CountedStatus, GateTally } from './gate-tally.js';
 import type { WaiterHandle, WaiterQueue } from './waiter-queue.js';
 
 /** The parts one gate is made of; the registry builds a fresh set per key. */
@@ -70,6 +71,8 @@ export interface Ticket {
 
 interface Waiter {
   request: AdmissionRequest;
+  /** When it joined the queue (the gate's clock), for the wait the `admitted` event reports. */
+  since: number;
   resolve(ticket: Ticket): void;
   reject(error: unknown): void;
   cleanup(): void;
@@ -94,6 +97,20 @@ export interface GateStats {
   /** Retries the budget affords right now; Infinity without a budget. */
   retryBudget: number;
   counters: Readonly<GateCounters>;
+  /** Most requests the queue holds (`limits.maxQueue`). */
+  maxQueue: number;
+  /** The key this gate belongs to: `key` itself, or for a rate-limit bucket's gate, the key it refines. */
+  baseKey: string;
+  /** The rate-limit bucket this gate stands for, on a bucket's own gate (not on the key's own gate). */
+  bucket: string | undefined;
+  /** ms the key has spent paused, the running pause up to now included. */
+  pausedMs: number;
+  /** Requests the gate refused, by reason (`rejected` and `shed` above are their sums). */
+  refused: Readonly<Record<RefusalReason, number>>;
+  /** Admitted attempts that ended, by how they ended. */
+  attempts: Readonly<Record<AttemptEnd, number>>;
+  /** Responses with the refusal statuses 429, 503 and 529. */
+  responses: Readonly<Record<CountedStatus, number>>;
 }
 
 export class Gate {
@@ -102,8 +119,8 @@ export class Gate {
   #timerAt = 0;
   #readyWaiters: { resolve: () => void; reject: (error: unknown) => void; maxWait: number }[] = [];
   #closed = false;
-  /** Refusals of the queue's own (the key's state counts what the origin did). */
-  readonly #refused = { shed: 0, rejected: 0 };
+  /** What the gate counts for stats and events (the key's state counts what the origin did). */
+  readonly #tally: GateTally;
   lastActive: number;
 
   constructor(
@@ -113,6 +130,8 @@ export class Gate {
   ) {
     this.lastActive = parts.now();
     this.handle = parts.store.open(key, parts.createState, (change) => this.#onChange(change));
+    const { window, pace } = this.handle.state;
+    this.#tally = new GateTally(window.limit, pace === undefined ? Infinity : paceRate(pace), pace === undefined ? 'off' : paceMode(pace));
   }
 
   get #state(): Readonly<KeyState> {
@@ -147,10 +166,13 @@ export class Gate {
     if (this.#closed) return Promise.reject(new ClientClosedError(request));
     const now = this.parts.now();
     this.lastActive = now;
-    if (this.open) return Promise.resolve(this.#admit(now, request));
+    if (this.open) return Promise.resolve(this.#admit(now, request, now));
     const refusal = this.#pauseRefusal(request, now);
-    if (refusal) return Promise.reject(refusal);
-    return this.#enqueue(request);
+    if (refusal) {
+      this.#refuse(request, 'rate-limited', refusal);
+      return Promise.reject(refusal);
+    }
+    return this.#enqueue(request, now);
   }
 
   /**
@@ -162,7 +184,7 @@ export class Gate {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(new ClientClosedError());
     if (this.open) return Promise.resolve();
-    const refusal = this.#pauseRefusal({ priority: 0, deadline: Infinity, maxWait }, this.parts.now(), false);
+    const refusal = this.#pauseRefusal({ priority: 0, deadline: Infinity, maxWait }, this.parts.now());
     if (refusal) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
       // An aborted wait leaves the list at once, so a producer that gives up leaves nothing behind.
@@ -195,6 +217,8 @@ export class Gate {
   stats(): GateStats {
     const now = this.parts.now();
     const s = this.#state;
+    const tally = this.#tally;
+    const { refused } = tally;
     return {
       key: this.key,
       inFlight: s.inFlight,
@@ -205,7 +229,18 @@ export class Gate {
       pausedUntil: s.pausedUntil > now ? s.pausedUntil : undefined,
       remaining: s.remaining,
       retryBudget: s.budget === undefined ? Infinity : budgetRemaining(s.budget, now),
-      counters: { ...s.counters, ...this.#refused },
+      counters: {
+        ...s.counters,
+        shed: refused.shed,
+        rejected: refused['queue-full'] + refused['drop-oldest'] + refused['queue-timeout'] + refused['rate-limited'],
+      },
+      maxQueue: this.parts.queue.maxQueue,
+      baseKey: this.buckets?.baseKey ?? this.key,
+      bucket: this.#bucket,
+      pausedMs: tally.pausedMs(now),
+      refused: { ...refused },
+      attempts: { ...tally.attempts },
+      responses: { ...tally.responses },
     };
   }
 
@@ -220,14 +255,18 @@ export class Gate {
     this.handle.close();
   }
 
-  #admit(now: number, request: AdmissionRequest): Ticket {
+  /** Admits `request` at `now`; it asked at `since` (earlier when it waited in the queue). */
+  #admit(now: number, request: AdmissionRequest, since: number): Ticket {
     const admission = this.handle.admit(now, this.parts.queue.size);
+    if (this.parts.events.wants('admitted')) this.#publishAdmitted(request, now - since);
     let released = false;
     return {
       release: (signal) => {
         if (released) return NOT_HELD;
         released = true;
         const now = this.parts.now();
+        const outcome = this.#tally.ended(signal);
+        if (this.parts.events.wants('end')) this.#publishEnd(request, outcome, signal, now - admission.sentAt);
         const rated = signal?.rateLimit?.bucket === undefined ? this : this.#bucketGate(signal.rateLimit.bucket, request, now);
         const feedback = this.handle.end(admission, signal, now, rated.handle);
         if (signal !== undefined) this.lastActive = rated.lastActive = now;
@@ -240,15 +279,22 @@ export class Gate {
   /** Acts on a change of the key's state: events, refusals of those who cannot wait, admission. */
   #onChange(change: KeyChange): void {
     switch (change.type) {
-      case 'pause':
-        this.parts.events.emit('pause', { key: this.key, until: change.until, status: change.status });
+      case 'pause': {
+        const now = change.at ?? this.parts.now();
+        this.#tally.paused(change.until, now);
+        this.parts.events.emit('pause', { key: this.key, until: change.until, ms: change.until - now, status: change.status });
         this.#refuseImpatient();
         break;
+      }
       case 'limit':
-        this.parts.events.emit('limit', { key: this.key, limit: change.limit });
+        this.parts.events.emit('limit', { key: this.key, limit: change.limit, previous: this.#tally.limitMoved(change.limit) });
         break;
-      case 'rate':
+      case 'rate': {
+        // Told on a marked move only (see GateTally.rateMoved); a rate change admits nobody by itself.
+        const moved = this.#tally.rateMoved(change.rate, change.mode);
+        if (moved) this.parts.events.emit('rate', { key: this.key, rate: change.rate, mode: change.mode, ...moved });
         return;
+      }
       case 'wake':
         this.#refuseImpatient();
         break;
@@ -260,7 +306,7 @@ export class Gate {
   #refuseImpatient(): void {
     const now = this.parts.now();
     this.#readyWaiters = this.#readyWaiters.filter((waiter) => {
-      const refusal = this.#pauseRefusal({ priority: 0, deadline: Infinity, maxWait: waiter.maxWait }, now, false);
+      const refusal = this.#pauseRefusal({ priority: 0, deadline: Infinity, maxWait: waiter.maxWait }, now);
       if (refusal) waiter.reject(refusal);
       return !refusal;
     });
@@ -268,7 +314,7 @@ export class Gate {
       const refusal = this.#pauseRefusal(handle.value.request, now);
       if (refusal) {
         this.parts.queue.remove(handle);
-        this.#fail(handle.value, refusal);
+        this.#fail(handle.value, refusal, 'rate-limited');
       }
     }
   }
@@ -286,12 +332,11 @@ export class Gate {
     return gate;
   }
 
-  #pauseRefusal(request: AdmissionRequest, now: number, count = true): RateLimitedError | undefined {
+  #pauseRefusal(request: AdmissionRequest, now: number): RateLimitedError | undefined {
     const pausedUntil = this.#state.pausedUntil;
     if (pausedUntil <= now) return undefined;
     const patience = Math.min(request.maxWait, request.deadline - now);
     if (pausedUntil - now <= patience) return undefined;
-    if (count) this.#refused.rejected++;
     return new RateLimitedError(
       pausedUntil,
       `the key is paused ${pausedUntil - now} ms, longer than this request may wait (${Math.max(0, Math.round(patience))} ms)`,
@@ -299,26 +344,24 @@ export class Gate {
     );
   }
 
-  #enqueue(request: AdmissionRequest): Promise<Ticket> {
+  #enqueue(request: AdmissionRequest, now: number): Promise<Ticket> {
     return new Promise<Ticket>((resolve, reject) => {
-      const waiter: Waiter = { request, resolve, reject, cleanup: () => {} };
+      const waiter: Waiter = { request, since: now, resolve, reject, cleanup: () => {} };
       const pushed = this.parts.queue.push(waiter, request.priority);
-      const counters = this.#refused;
       if (!pushed.admitted) {
-        if (pushed.reason === 'shed') {
-          counters.shed++;
-          reject(new LoadShedError(request.priority, this.parts.queue.size, this.parts.queue.maxQueue, request));
-        } else {
-          counters.rejected++;
-          reject(new QueueFullError(this.parts.queue.maxQueue, { method: request.method, origin: request.origin, queued: this.parts.queue.size }));
-        }
+        const error =
+          pushed.reason === 'shed'
+            ? new LoadShedError(request.priority, this.parts.queue.size, this.parts.queue.maxQueue, request)
+            : new QueueFullError(this.parts.queue.maxQueue, { method: request.method, origin: request.origin, queued: this.parts.queue.size });
+        this.#refuse(request, pushed.reason === 'shed' ? 'shed' : 'queue-full', error);
+        reject(error);
         return;
       }
       if (pushed.evicted) {
-        counters.rejected++;
         const { method, origin } = pushed.evicted.request;
-        this.#fail(pushed.evicted, new QueueFullError(this.parts.queue.maxQueue, { method, origin, queued: this.parts.queue.size, evicted: true }));
+        this.#fail(pushed.evicted, new QueueFullError(this.parts.queue.maxQueue, { method, origin, queued: this.parts.queue.size, evicted: true }), 'drop-oldest');
       }
+      if (this.parts.events.wants('queued')) this.#publishQueued(request);
       waiter.handle = pushed.handle;
       this.#watch(waiter);
       this.#schedule();
@@ -328,17 +371,14 @@ export class Gate {
   /** Abort and queue timeout both take a waiter out of the queue at once. */
   #watch(waiter: Waiter): void {
     const { signal } = waiter.request;
-    const leave = (error: unknown) => {
-      if (waiter.handle && this.parts.queue.remove(waiter.handle)) this.#fail(waiter, error);
+    const leave = (error: unknown, reason: RefusalReason) => {
+      if (waiter.handle && this.parts.queue.remove(waiter.handle)) this.#fail(waiter, error, reason);
     };
-    const onAbort = () => leave(signal?.reason);
+    const onAbort = () => leave(signal?.reason, 'aborted');
     signal?.addEventListener('abort', onAbort, { once: true });
     const timeout = this.parts.queueTimeout;
     const timer = Number.isFinite(timeout)
-      ? setTimeout(() => {
-          this.#refused.rejected++;
-          leave(new QueueTimeoutError(timeout, waiter.request));
-        }, timeout).unref()
+      ? setTimeout(() => leave(new QueueTimeoutError(timeout, waiter.request), 'queue-timeout'), timeout).unref()
       : undefined;
     waiter.cleanup = () => {
       signal?.removeEventListener('abort', onAbort);
@@ -346,10 +386,40 @@ export class Gate {
     };
   }
 
-  #fail(waiter: Waiter, error: unknown, emit = true): void {
+  /** Takes a waiter out with `error`; a refusal (`reason`) is counted and told, a close (`false`) is not. */
+  #fail(waiter: Waiter, error: unknown, reason: RefusalReason | false): void {
     waiter.cleanup();
-    if (emit) this.parts.events.emit('reject', { key: this.key, error });
+    if (reason !== false) this.#refuse(waiter.request, reason, error);
     waiter.reject(error);
+  }
+
+  /** Counts and tells a refusal of `request`. */
+  #refuse(request: AdmissionRequest, reason: RefusalReason, error: unknown): void {
+    this.#tally.refused[reason]++;
+    this.parts.events.emit('reject', { key: this.key, bucket: this.#bucket, origin: request.origin, method: request.method, reason, error });
+  }
+
+  /** The bucket this gate stands for; `undefined` on the key's own gate. */
+  get #bucket(): string | undefined {
+    return this.buckets === undefined || this.buckets.baseKey === this.key ? undefined : this.buckets.bucket;
+  }
+
+  // The hot events: their payloads are built only when someone listens (callers ask `wants` first).
+
+  #publishQueued(request: AdmissionRequest): void {
+    const { key, parts } = this;
+    parts.events.emit('queued', { key, bucket: this.#bucket, origin: request.origin, method: request.method, priority: request.priority, queued: parts.queue.size });
+  }
+
+  #publishAdmitted(request: AdmissionRequest, wait: number): void {
+    const { key, parts } = this;
+    const { inFlight } = this.#state;
+    parts.events.emit('admitted', { key, bucket: this.#bucket, origin: request.origin, method: request.method, wait, inFlight, queued: parts.queue.size });
+  }
+
+  #publishEnd(request: AdmissionRequest, outcome: AttemptEnd, signal: AttemptSignal | undefined, durationMs: number): void {
+    const status = signal?.outcome.type === 'response' ? signal.outcome.status : undefined;
+    this.parts.events.emit('end', { key: this.key, bucket: this.#bucket, origin: request.origin, method: request.method, outcome, status, durationMs });
   }
 
   /** Admits waiters while the key allows; otherwise arranges to look again when it will. */
@@ -360,7 +430,7 @@ export class Gate {
       if (!this.handle.admissible(now)) break;
       const waiter = queue.shift()!;
       waiter.cleanup();
-      waiter.resolve(this.#admit(now, waiter.request));
+      waiter.resolve(this.#admit(now, waiter.request, waiter.since));
     }
     if (this.#readyWaiters.length > 0 && this.open) for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
     this.#schedule();

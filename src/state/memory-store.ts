@@ -38,15 +38,15 @@ class MemoryKey implements KeyHandle {
     const ratedPausedUntil = other?.state.pausedUntil ?? 0;
     const rate = other === undefined && s.pace !== undefined ? paceRate(s.pace) : undefined;
     const feedback = endAttempt(s, admission, signal, now, other?.state);
-    if (s.pausedUntil !== pausedUntil) this.#paused(signal);
-    if (other !== undefined && other.state.pausedUntil !== ratedPausedUntil) other.#paused(signal);
+    if (s.pausedUntil !== pausedUntil) this.#paused(signal, now);
+    if (other !== undefined && other.state.pausedUntil !== ratedPausedUntil) other.#paused(signal, now);
     if (s.window.limit !== limit) this.onChange({ type: 'limit', limit: s.window.limit });
     if (rate !== undefined && paceRate(s.pace!) !== rate) this.onChange({ type: 'rate', rate: paceRate(s.pace!), mode: paceMode(s.pace!) });
     return feedback;
   }
 
-  pause(until: number, status: number | undefined, _now: number): void {
-    if (pause(this.state, until)) this.onChange({ type: 'pause', until, status });
+  pause(until: number, status: number | undefined, now: number): void {
+    if (pause(this.state, until)) this.onChange({ type: 'pause', until, status, at: now });
   }
 
   deposit(now: number): void {
@@ -59,8 +59,8 @@ class MemoryKey implements KeyHandle {
 
   close(): void {}
 
-  #paused(signal: AttemptSignal | undefined): void {
+  #paused(signal: AttemptSignal | undefined, now: number): void {
     const status = signal?.outcome.type === 'response' ? signal.outcome.status : undefined;
-    this.onChange({ type: 'pause', until: this.state.pausedUntil, status });
+    this.onChange({ type: 'pause', until: this.state.pausedUntil, status, at: now });
   }
 }

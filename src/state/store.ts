@@ -7,7 +7,8 @@ import type { Admission, AttemptFeedback } from './learn.js';
 
 /** A change of a key's state that its gate acts on (and reports as an event). */
 export type KeyChange =
-  | { type: 'pause'; until: number; status: number | undefined }
+  /** `at`: the clock reading the pause was decided at (the gate's clock when absent), for its length. */
+  | { type: 'pause'; until: number; status: number | undefined; at?: number }
   | { type: 'limit'; limit: number }
   | { type: 'rate'; rate: number; mode: string }
   /** The state changed from outside (another process): look again. */

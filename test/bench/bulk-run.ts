@@ -4,7 +4,10 @@
 // request, peak RSS, the heap after a full GC at 100k lines and at 99 % of N, and the most
 // requests the server saw at once (to show both ran at the same concurrency).
 //
-//   npm run bench:bulk -- [N=1000000] [--rounds=1] [--concurrency=128] [--state] [--only=sluice|loop]
+//   npm run bench:bulk -- [N=1000000] [--rounds=1] [--concurrency=128] [--state] [--only=sluice,loop,sluice-q] [--quiet-too]
+//
+// --quiet-too adds a third side, `sluice run -q` (no summary, so nothing recorded for it): the
+// cost of the per-origin summary is the CPU between the two sluice sides.
 //
 // Both processes are started with the same preload (bulk-probe.mjs) and --expose-gc, so the
 // probe can take its readings; both write their NDJSON results to a file, which the bench counts
@@ -25,6 +28,7 @@ const rounds = Number(flag('rounds') ?? 1);
 const concurrency = Number(flag('concurrency') ?? 128);
 const withState = args.includes('--state');
 const only = flag('only');
+const quietToo = args.includes('--quiet-too');
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const node = process.execPath;
 const cli = join(root, 'dist/cli.js');
@@ -152,6 +156,7 @@ const loopArgs = [loop, input, String(concurrency)];
 const sides: [string, string[]][] = [
   ['sluice', sluiceArgs],
   ['loop', loopArgs],
+  ...(quietToo ? [['sluice-q', [cli, 'run', '-q', ...sluiceArgs.slice(2)]] as [string, string[]]] : []),
 ];
 
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -161,12 +166,12 @@ const results: Figures[] = [];
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? sides : [...sides].reverse();
   for (const [name, command] of order) {
-    if (only && only !== name) continue;
+    if (only && !only.split(',').includes(name)) continue;
     if (withState) rmSync(join(work, 'run.state'), { force: true });
     const figures = await measure(name, command);
     results.push(figures);
     console.log(
-      `${name.padEnd(6)} wall ${figures.wallS.toFixed(1).padStart(6)} s  ${Math.round(count / figures.wallS).toString().padStart(6)}/s  ` +
+      `${name.padEnd(8)} wall ${figures.wallS.toFixed(1).padStart(6)} s  ${Math.round(count / figures.wallS).toString().padStart(6)}/s  ` +
         `CPU ${figures.cpuUsPerRequest.toFixed(1).padStart(5)} µs/request  peak RSS ${figures.maxRssMb.toFixed(1).padStart(6)} MB  ` +
         `heap after GC ${figures.heapMb.map((heap) => `${heap.toFixed(1)} MB`).join(' → ')}  ` +
         `results ${figures.lines}  server: ${figures.serverReceived} requests, ${figures.serverMost} connections at most`,
@@ -177,11 +182,16 @@ for (let round = 0; round < rounds; round++) {
 const pick = (name: string) => results.filter((figures) => figures.name === name);
 const sluiceRuns = pick('sluice');
 const loopRuns = pick('loop');
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 if (sluiceRuns.length > 0 && loopRuns.length > 0) {
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const throughput = mean(loopRuns.map((f) => f.wallS)) / mean(sluiceRuns.map((f) => f.wallS));
   const cpu = mean(sluiceRuns.map((f) => f.cpuUsPerRequest)) / mean(loopRuns.map((f) => f.cpuUsPerRequest));
   console.log(`sluice / loop: throughput ${throughput.toFixed(3)} ×, CPU per request ${cpu.toFixed(3)} ×`);
+}
+const quietRuns = pick('sluice-q');
+if (sluiceRuns.length > 0 && quietRuns.length > 0) {
+  const cpu = mean(sluiceRuns.map((f) => f.cpuUsPerRequest)) / mean(quietRuns.map((f) => f.cpuUsPerRequest));
+  console.log(`sluice / sluice -q: CPU per request ${cpu.toFixed(3)} × (each round: ${sluiceRuns.map((f, i) => (f.cpuUsPerRequest / quietRuns[i]!.cpuUsPerRequest).toFixed(3)).join(', ')})`);
 }
 console.log(`load average after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}; ${statSync(input).size} input bytes`);
 server.kill();

@@ -3,7 +3,7 @@
 // `get(url)` settles once the logical request is over and its body, if any, is read.
 
 import { Agent, fetch as undiciFetch, interceptors, request as undiciRequest, type Dispatcher } from 'undici';
-import { loadSluice, loadSluiceUndici } from './build-sluice.js';
+import { loadSluice, loadSluiceBaseline, loadSluicePrometheus, loadSluiceUndici, type SluiceModule } from './build-sluice.js';
 import { informedClient, informedConfiguration } from './informed-client.js';
 import type { ClientName } from './protocol.js';
 import type { TrueLimit } from './true-limit.js';
@@ -25,6 +25,9 @@ export interface BenchClient {
 export const clientConfigurations: Record<ClientName, string> = {
   sluice:
     "createClient({ dispatcher: new Agent() }) — defaults: adaptive window (slow start from 10; on a 503 cut to what the origin held), adaptive pacing, 5 retries, full-jitter backoff 200 ms·2ⁿ ≤ 30 s, server time wins (≤ 60 s), retry budget 20 % + 10/s",
+  'sluice+prometheus':
+    "as sluice, with registerMetrics(client, { registry }) from sluice/prometheus on a fresh prom-client Registry, scraped (registry.metrics()) once a second",
+  'sluice@baseline': 'as sluice, built from the git ref given by --baseline (the code before the change being measured)',
   'sluice rate:false': 'createClient({ dispatcher: new Agent(), rate: false }) — as sluice, pacing off (the yardstick of bench:serial)',
   'sluice/undici':
     "undici.request(url, { dispatcher: new Agent().compose(sluice()) }) — sluice's undici interceptor, default options (as sluice above); compared with undici.request",
@@ -51,6 +54,10 @@ export async function createBenchClient(name: ClientName, limit?: TrueLimit): Pr
       return sluiceClient();
     case 'sluice rate:false':
       return sluiceClient({ rate: false });
+    case 'sluice+prometheus':
+      return sluiceWithPrometheus();
+    case 'sluice@baseline':
+      return sluiceClient({}, await loadSluiceBaseline());
     case 'sluice/undici': {
       const { sluice } = await loadSluiceUndici();
       const interceptor = sluice();
@@ -79,10 +86,32 @@ export async function createBenchClient(name: ClientName, limit?: TrueLimit): Pr
   }
 }
 
-async function sluiceClient(options: { rate?: false } = {}): Promise<BenchClient> {
-  const { createClient } = await loadSluice();
+async function sluiceWithPrometheus(): Promise<BenchClient> {
+  const [{ Registry }, { registerMetrics }] = await Promise.all([import('prom-client'), loadSluicePrometheus()]);
+  const registry = new Registry();
+  let register: ((client: Parameters<typeof registerMetrics>[0]) => void) | undefined = (client) => registerMetrics(client, { registry });
+  const client = await sluiceClient({}, undefined, (c) => register?.(c));
+  register = undefined;
+  // A scrape a second: far more often than Prometheus's usual 15 s, so its cost shows if it has one.
+  const scraper = setInterval(() => void registry.metrics(), 1000);
+  return {
+    ...client,
+    async close() {
+      clearInterval(scraper);
+      await client.close();
+    },
+  };
+}
+
+async function sluiceClient(
+  options: { rate?: false } = {},
+  module?: SluiceModule,
+  onCreate?: (client: ReturnType<SluiceModule['createClient']>) => void,
+): Promise<BenchClient> {
+  const { createClient } = module ?? (await loadSluice());
   const agent = new Agent();
   const client = createClient({ dispatcher: agent, ...options });
+  onCreate?.(client);
   return {
     async get(url) {
       try {

@@ -57,6 +57,10 @@ export type ServerCommand = { type: 'counters' } | { type: 'stop' };
 /** The peers and sluice, by the name the table prints. */
 export const clientNames = [
   'sluice',
+  /** sluice with `sluice/prometheus` registered, scraped once a second (the cost of metrics). */
+  'sluice+prometheus',
+  /** sluice built from another git ref (`--baseline=REF`): the same code before a change. */
+  'sluice@baseline',
   'sluice rate:false',
   'sluice/undici',
   'undici.request',

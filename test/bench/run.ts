@@ -1,14 +1,16 @@
 // `npm run bench`: sluice against the peers a user would pick instead, over real loopback sockets,
 // with every overloaded server in its own process. Prints markdown tables and writes JSON to
 // .bench-results/. Flags: --quick (small N), --only=1,2,… (scenario groups; 6 is memory, 7 real
-// rate limiters, 8 load shedding, then an acceptance summary), --clients=sluice,got,… (a subset).
+// rate limiters, 8 load shedding, then an acceptance summary), --clients=sluice,got,… (a subset),
+// --baseline=REF (group 1 also runs sluice as built from git REF, side by side: a change's cost),
+// --rounds=N (group 1's interleaved rounds; more of them steady the medians on a busy machine).
 // Timing on a shared machine is noisy: read ratios measured side by side, not absolute numbers.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { acceptanceChecks, renderAcceptance } from './acceptance.js';
 import { clientConfigurations } from './clients.js';
-import { useBuiltSluice } from './build-sluice.js';
+import { buildBaseline, useBuiltSluice } from './build-sluice.js';
 import { renderComparison } from './comparison-table.js';
 import { fmt, fmtS } from './format.js';
 import { cpuPinning, runClient, runMemoryQueue, startServer } from './processes.js';
@@ -34,7 +36,9 @@ const wants = (group: number) => !only || only.includes(group);
 const keep = (names: readonly ClientName[]) => names.filter((name) => !onlyClients || onlyClients.includes(name));
 
 const plan: Plan = quick ? quickPlan() : fullPlan();
+if (args.has('rounds')) plan.overhead.rounds = Number(args.get('rounds'));
 const sluiceSource = await useBuiltSluice();
+const baseline = args.has('baseline') ? await buildBaseline(args.get('baseline')!) : undefined;
 const startedAt = new Date();
 const loadAtStart = loadavg();
 const t0 = performance.now();
@@ -89,7 +93,8 @@ async function runOverhead(o: Plan['overhead']): Promise<{ rounds: OverheadRound
   const workload = { kind: 'timed' as const, workers: o.workers, warmupMs: o.warmupMs, durationMs: o.durationMs };
   const rounds: OverheadRound[] = [];
   // Interleaved, alternating the order each round, so a slow stretch of the machine hits both.
-  const base = keep(['undici.fetch', 'sluice', 'undici.request', 'sluice/undici']);
+  // sluice+prometheus is the cost of metrics; sluice@baseline (with --baseline=REF), the code before a change.
+  const base = keep(['undici.fetch', 'sluice', 'sluice+prometheus', ...(baseline ? (['sluice@baseline'] as const) : []), 'undici.request', 'sluice/undici']);
   try {
     for (let round = 1; round <= o.rounds; round++) {
       const order = round % 2 === 1 ? base : [...base].reverse();
@@ -189,7 +194,7 @@ function render(): string {
   out.push('');
   out.push(
     `Node ${process.version}, ${m.cpus}× ${m.cpuModel}, load average (1, 5, 15 min) at start ${m.loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${m.loadAvg.map((l) => l.toFixed(2)).join(' ')}; ` +
-      `server and client in separate processes${cpuPinning ? ' pinned to CPU 0 and 1' : ''}, loopback; sluice from ${sluiceSource}. A shared, noisy machine: compare ratios measured side by side.`,
+      `server and client in separate processes${cpuPinning ? ' pinned to CPU 0 and 1' : ''}, loopback; sluice from ${sluiceSource}${baseline ? `; sluice@baseline from ${baseline}` : ''}. A shared, noisy machine: compare ratios measured side by side.`,
   );
   if (overhead) {
     out.push('', '## 1. Healthy server, 64 concurrent, small responses (overhead)', '');
@@ -205,17 +210,17 @@ function render(): string {
       `${overhead.rounds.length} interleaved rounds (order alternating), each ${plan.overhead.warmupMs} ms warm-up + ${plan.overhead.durationMs} ms measured in a fresh process; medians. ` +
         'Ratios are medians of the per-round ratios (same round, adjacent runs). sluice (a fetch) is compared with undici.fetch, its transport; sluice/undici (the interceptor) with undici.request.',
       '',
-      '| client | req/s | p50 ms | p99 ms | CPU µs/req | throughput ÷ undici.fetch | p99 ÷ undici.fetch | throughput ÷ undici.request | p99 ÷ undici.request | peak RSS MB |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| client | req/s | p50 ms | p99 ms | CPU µs/req | CPU/req ÷ sluice | throughput ÷ undici.fetch | p99 ÷ undici.fetch | throughput ÷ undici.request | p99 ÷ undici.request | peak RSS MB |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const name of names) {
       const rs = byClient(name);
       out.push(
-        `| ${name} | ${fmt(median(rs.map((r) => r.throughput)), 0)} | ${fmt(median(rs.map((r) => r.latencyMs.p50)), 2)} | ${fmt(median(rs.map((r) => r.latencyMs.p99)), 2)} | ${fmt(median(rs.map((r) => r.cpuUsPerRequest)), 0)} | ${fmt(ratio(name, 'undici.fetch', (r) => r.throughput), 3)} | ${fmt(ratio(name, 'undici.fetch', (r) => r.latencyMs.p99), 2)} | ${fmt(ratio(name, 'undici.request', (r) => r.throughput), 3)} | ${fmt(ratio(name, 'undici.request', (r) => r.latencyMs.p99), 2)} | ${fmt(median(rs.map((r) => r.peakRssMB)), 0)} |`,
+        `| ${name} | ${fmt(median(rs.map((r) => r.throughput)), 0)} | ${fmt(median(rs.map((r) => r.latencyMs.p50)), 2)} | ${fmt(median(rs.map((r) => r.latencyMs.p99)), 2)} | ${fmt(median(rs.map((r) => r.cpuUsPerRequest)), 0)} | ${fmt(ratio(name, 'sluice', (r) => r.cpuUsPerRequest), 3)} | ${fmt(ratio(name, 'undici.fetch', (r) => r.throughput), 3)} | ${fmt(ratio(name, 'undici.fetch', (r) => r.latencyMs.p99), 2)} | ${fmt(ratio(name, 'undici.request', (r) => r.throughput), 3)} | ${fmt(ratio(name, 'undici.request', (r) => r.latencyMs.p99), 2)} | ${fmt(median(rs.map((r) => r.peakRssMB)), 0)} |`,
       );
     }
     for (const r of overhead.peers) {
-      out.push(`| ${r.client} (1 run) | ${fmt(r.throughput, 0)} | ${fmt(r.latencyMs.p50, 2)} | ${fmt(r.latencyMs.p99, 2)} | ${fmt(r.cpuUsPerRequest, 0)} | | | | | ${fmt(r.peakRssMB, 0)} |`);
+      out.push(`| ${r.client} (1 run) | ${fmt(r.throughput, 0)} | ${fmt(r.latencyMs.p50, 2)} | ${fmt(r.latencyMs.p99, 2)} | ${fmt(r.cpuUsPerRequest, 0)} | | | | | | ${fmt(r.peakRssMB, 0)} |`);
     }
     out.push('', 'Per round (req/s): ' + overhead.rounds.map((r) => `#${r.round} ` + r.results.map((x) => `${x.client} ${Math.round(x.throughput)}`).join(', ')).join(' · '));
   }

@@ -55,4 +55,21 @@ describe('ProgressLine', () => {
     expect(written.slice(1, 3)).toEqual(['\r\x1b[K', 'stopping\n']);
     expect(written[3]).toMatch(/^\rsluice /);
   });
+
+  it('draws rows under the line (--live), redraws them from the first line, and erases them all', () => {
+    const written: string[] = [];
+    let rows = ['origin  in flight', 'http://a  3', 'http://b  1'];
+    const line = new ProgressLine({ write: (text: string) => written.push(text), columns: 30 }, () => setUp().snapshot, Date.now, (width) => {
+      expect(width).toBe(29);
+      return rows;
+    });
+    line.draw();
+    expect(written[0]).toMatch(/^\rsluice .*\x1b\[K\norigin {2}in flight\x1b\[K\nhttp:\/\/a {2}3\x1b\[K\nhttp:\/\/b {2}1\x1b\[K$/);
+    // One origin went idle: back up three lines, draw two, erase the line left below.
+    rows = rows.slice(0, 2);
+    line.draw();
+    expect(written[1]).toMatch(/^\r\x1b\[3Asluice .*\x1b\[K\norigin {2}in flight\x1b\[K\nhttp:\/\/a {2}3\x1b\[K\x1b\[J$/);
+    line.stop();
+    expect(written.at(-1)).toBe('\r\x1b[2A\x1b[J');
+  });
 });

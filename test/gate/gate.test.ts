@@ -167,7 +167,7 @@ describe('shared pause', () => {
     events.on('pause', onPause);
     const g = gate({ events });
     (await g.acquire(request())).release(throttled('3'));
-    expect(onPause).toHaveBeenCalledWith({ key: 'http://api.test', until: start + 3000, status: 429 });
+    expect(onPause).toHaveBeenCalledWith({ key: 'http://api.test', until: start + 3000, ms: 3000, status: 429 });
   });
 });
 

@@ -53,7 +53,12 @@ async function typeCheck(name: string, options: Record<string, unknown>, files: 
       ...options,
       noEmit: true,
       // As a dependency is found in node_modules: the ESM declarations its exports map names.
-      paths: { sluice: [join(pkg, 'dist/index.d.ts')], 'sluice/undici': [join(pkg, 'dist/undici.d.ts')] },
+      paths: {
+        sluice: [join(pkg, 'dist/index.d.ts')],
+        'sluice/undici': [join(pkg, 'dist/undici.d.ts')],
+        'sluice/prometheus': [join(pkg, 'dist/prometheus.d.ts')],
+        'sluice/otel': [join(pkg, 'dist/otel.d.ts')],
+      },
     },
     files,
   };
