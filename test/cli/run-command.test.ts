@@ -1,31 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { http, HttpResponse } from 'msw';
 import { runCli } from '../../src/cli/cli.js';
 import { sequence } from '../../mocks/sequence.js';
-import { startLoopbackServer, type LoopbackServer } from '../../mocks/loopback.js';
+import { cliFixtures } from '../helpers/cli-fixtures.js';
 import { memoryIo } from '../helpers/cli-io.js';
 import { startHeldServer } from '../helpers/held-server.js';
-import { records } from '../helpers/run-cli.js';
+import { records, recordsByLine } from '../helpers/run-cli.js';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
-async function serve(handlers: Parameters<typeof startLoopbackServer>[0]): Promise<LoopbackServer> {
-  const server = await startLoopbackServer(handlers);
-  cleanup.push(() => server.close());
-  return server;
-}
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-run-'));
-  cleanup.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-const byLine = (stdout: string) => records(stdout).sort((a, b) => (a.line as number) - (b.line as number));
+const { serve, tempDir, defer } = cliFixtures('sluice-run-');
 
 describe('sluice run', () => {
   it('reads stdin with -, sends --header on every request, and lets a line override it', async () => {
@@ -36,7 +21,7 @@ describe('sluice run', () => {
     );
     const code = await runCli(['run', '-H', 'X-Team: flag', '-H', 'Accept: text/plain', '-'], io);
     expect(code).toBe(0);
-    expect(byLine(io.out).map((r) => r.body)).toEqual(['hi', 'hi']);
+    expect(recordsByLine(io.out).map((r) => r.body)).toEqual(['hi', 'hi']);
     const teams = script.log.map((entry) => [entry.url.slice(-2), entry.headers['x-team'], entry.headers.accept]).sort();
     expect(teams).toEqual([
       ['/1', 'flag', 'text/plain'],
@@ -62,7 +47,7 @@ describe('sluice run', () => {
     const dir = await tempDir();
     const io = memoryIo(`${server.origin}/a\n${server.origin}/b\n`);
     expect(await runCli(['run', '--output-dir', join(dir, 'bodies'), '-'], io)).toBe(0);
-    const results = byLine(io.out);
+    const results = recordsByLine(io.out);
     expect(results.map((r) => r.bodyFile)).toEqual([join(dir, 'bodies', '1.json'), join(dir, 'bodies', '2.json')]);
     expect(results[0]).not.toHaveProperty('body');
     expect(JSON.parse(readFileSync(join(dir, 'bodies', '2.json'), 'utf8')).big).toHaveLength(1000);
@@ -77,17 +62,17 @@ describe('sluice run', () => {
     const input = `${server.origin}/text\n${server.origin}/bin\n`;
     const io = memoryIo(input);
     expect(await runCli(['run', '-'], io)).toBe(0);
-    expect(byLine(io.out)).toMatchObject([{ body: 'plain' }, { body: '//4A', bodyEncoding: 'base64' }]);
+    expect(recordsByLine(io.out)).toMatchObject([{ body: 'plain' }, { body: '//4A', bodyEncoding: 'base64' }]);
     const quiet = memoryIo(input);
     expect(await runCli(['run', '--no-body', '-'], quiet)).toBe(0);
-    expect(byLine(quiet.out).every((r) => !('body' in r))).toBe(true);
+    expect(recordsByLine(quiet.out).every((r) => !('body' in r))).toBe(true);
   });
 
   it('exits 1 when a request fails, and the summary counts it', async () => {
     const server = await serve([http.get('*/missing', () => HttpResponse.text('nope', { status: 404 })), http.get('*', () => HttpResponse.text('ok'))]);
     const io = memoryIo(`${server.origin}/ok\n${server.origin}/missing\n`);
     expect(await runCli(['run', '-'], io)).toBe(1);
-    expect(byLine(io.out)).toMatchObject([{ status: 200, ok: true }, { status: 404, ok: false, body: 'nope' }]);
+    expect(recordsByLine(io.out)).toMatchObject([{ status: 200, ok: true }, { status: 404, ok: false, body: 'nope' }]);
     expect(io.err).toMatch(/2 requests in .*; 1 ok, 1 failed \(1 with status >= 400\)/);
   });
 
@@ -103,7 +88,7 @@ describe('sluice run', () => {
 
   it("keeps a fixed --concurrency above the bulk runner's default cap of 128", async () => {
     const server = await startHeldServer();
-    cleanup.push(() => server.close());
+    defer(() => server.close());
     const io = memoryIo(Array.from({ length: 160 }, (_, i) => `${server.origin}/${i}`).join('\n'));
     const code = runCli(['run', '--concurrency', '150', '-'], io);
     // Without the flag reaching the runner, this would stop at 128 held.

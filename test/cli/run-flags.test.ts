@@ -1,32 +1,17 @@
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { http, HttpResponse } from 'msw';
 import { runCli } from '../../src/cli/cli.js';
 import { packageVersion } from '../../src/cli/version.js';
 import { sequence } from '../../mocks/sequence.js';
-import { startLoopbackServer, type LoopbackServer } from '../../mocks/loopback.js';
+import { startLoopbackServer } from '../../mocks/loopback.js';
+import { cliFixtures } from '../helpers/cli-fixtures.js';
 import { memoryIo } from '../helpers/cli-io.js';
-import { records } from '../helpers/run-cli.js';
+import { records, recordsByLine } from '../helpers/run-cli.js';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
-async function serve(handlers: Parameters<typeof startLoopbackServer>[0]): Promise<LoopbackServer> {
-  const server = await startLoopbackServer(handlers);
-  cleanup.push(() => server.close());
-  return server;
-}
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-flags-'));
-  cleanup.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-const byLine = (stdout: string) => records(stdout).sort((a, b) => (a.line as number) - (b.line as number));
+const { serve, tempDir } = cliFixtures('sluice-flags-');
 
 describe('sluice run: retry flags', () => {
   it('retries a POST that got 429 only with --retry-method POST', async () => {
@@ -58,7 +43,7 @@ describe('sluice run: retry flags', () => {
     const lines = [1, 2, 3, 4].map((n) => (n % 2 ? `${refusing.origin}/${n}` : `${healthy.origin}/${n}`));
     const io = memoryIo(`${lines.join('\n')}\n`);
     expect(await runCli(['run', '--concurrency', '1', '--max-retry-after', '2s', '-'], io)).toBe(1);
-    const results = byLine(io.out);
+    const results = recordsByLine(io.out);
     expect(results.map((r) => r.ok)).toEqual([false, true, false, true]);
     expect(results[0]).toMatchObject({ status: 429, attempts: 1 });
     expect(results[2]).toMatchObject({ errorCode: 'SLUICE_RATE_LIMITED' });
@@ -181,9 +166,9 @@ describe('sluice run: output and state files', () => {
     await runCli(['run', '--state', state, input], resumed);
     // Nothing answered before is sent again; each line has exactly one result across the runs.
     expect(script.counters.received).toBe(3);
-    const lost = byLine(resumed.out).filter((r) => r.errorCode === 'RESULT_LOST');
+    const lost = recordsByLine(resumed.out).filter((r) => r.errorCode === 'RESULT_LOST');
     expect(lost.length).toBe(sent);
-    expect(byLine(resumed.out).map((r) => r.line)).toEqual([1, 2, 3]);
+    expect(recordsByLine(resumed.out).map((r) => r.line)).toEqual([1, 2, 3]);
   });
 });
 

@@ -28,6 +28,7 @@ function gate(overrides: Partial<GateParts> = {}): { gate: Gate; rejected: Sluic
       remaining: undefined,
       lastServedAt: -Infinity,
       lastServedRttMs: 0,
+      transportFailureShare: 0,
     }),
     queue: createWaiterQueue({ maxQueue: 2 }),
     queueTimeout: Infinity,

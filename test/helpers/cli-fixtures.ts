@@ -10,6 +10,8 @@ import { startLoopbackServer, type LoopbackServer } from '../../mocks/loopback.j
 export interface CliFixtures {
   serve(handlers: Parameters<typeof startLoopbackServer>[0]): Promise<LoopbackServer>;
   tempDir(): Promise<string>;
+  /** Runs `close` after the test, with the rest. */
+  defer(close: () => Promise<unknown>): void;
 }
 
 /** Registers the `afterEach` that cleans up; call once at the top of a test file. */
@@ -28,6 +30,9 @@ export function cliFixtures(prefix: string): CliFixtures {
       const dir = await mkdtemp(join(tmpdir(), prefix));
       cleanup.push(() => rm(dir, { recursive: true, force: true }));
       return dir;
+    },
+    defer(close) {
+      cleanup.push(close);
     },
   };
 }

@@ -98,3 +98,8 @@ export function records(stdout: string): Record<string, unknown>[] {
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
+
+/** `records`, in input-line order (results come out in completion order). */
+export function recordsByLine(stdout: string): Record<string, unknown>[] {
+  return records(stdout).sort((a, b) => (a.line as number) - (b.line as number));
+}

@@ -409,5 +409,8 @@ function ownView(s: KeyState, own: () => number): Readonly<KeyState> {
     get lastServedRttMs() {
       return s.lastServedRttMs;
     },
+    get transportFailureShare() {
+      return s.transportFailureShare;
+    },
   };
 }
