@@ -6,13 +6,14 @@ const shared = { sourcemap: true, target: 'node22' as const, external: ['undici'
 export default defineConfig([
   // The library entries share one engine chunk (`splitting`), so `sluice` and `sluice/undici`
   // loaded together hold one copy of the engine and `instanceof` works across them.
-  // src/node-support.ts (imported first by both entries) opens that chunk and throws on a Node
-  // too old for undici 8 — as long as nothing in the shared chunk imports undici itself, which
-  // would be evaluated before it. test/node-support.test.ts loads the build on Node 20 to check.
-  // (package.json's `sideEffects` lists it, or esbuild would drop the bare import.)
+  // src/node-support.ts (imported first by both entries) throws on a Node too old for undici 8.
+  // It is an entry of its own so that it gets a chunk of its own: in the shared engine chunk, the
+  // engine's static imports of undici would be evaluated before it. test/node-support.test.ts
+  // loads the build on Node 20 to check. (package.json's `sideEffects` lists it, or esbuild would
+  // drop the bare import.)
   {
     ...shared,
-    entry: { index: 'src/index.ts', undici: 'src/undici/index.ts', prometheus: 'src/metrics/prometheus.ts', otel: 'src/metrics/otel.ts' },
+    entry: { index: 'src/index.ts', undici: 'src/undici/index.ts', prometheus: 'src/metrics/prometheus.ts', otel: 'src/metrics/otel.ts', 'node-support': 'src/node-support.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     clean: true,

@@ -24,6 +24,11 @@ export function unsupportedNodeError(version: string): Error {
   return Object.assign(error, { code: 'SLUICE_UNSUPPORTED_NODE' });
 }
 
+/** Throws `unsupportedNodeError` on a Node sluice does not support. */
+export function assertSupportedNode(): void {
+  if (typeof process !== 'undefined' && !isSupportedNode(process.versions.node)) throw unsupportedNodeError(process.versions.node);
+}
+
 // Runs when the module is loaded. The package's entries import this module before anything
 // that loads undici, and the build keeps it in a file of its own, evaluated first (see tsup.config.ts).
-if (typeof process !== 'undefined' && !isSupportedNode(process.versions.node)) throw unsupportedNodeError(process.versions.node);
+assertSupportedNode();

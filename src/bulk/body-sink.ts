@@ -1,7 +1,9 @@
 // Where a response body goes on the bulk runner's dispatcher path, chunk by chunk as undici hands
 // it over: collected into bytes (bounded, decoded as fetch would), or read and dropped.
 
-import { brotliDecompressSync, gunzipSync, inflateSync, zstdDecompressSync } from 'node:zlib';
+// A namespace import: a named import of zstd (Node 22.15+) would fail to link on Node 20 before
+// the entry's own check could say which Node sluice needs.
+import * as zlib from 'node:zlib';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { BodyTooLargeError } from './body-mode.js';
@@ -78,11 +80,11 @@ export const discardSink: BodySink<undefined> = {
 };
 
 const decoders: Record<string, (bytes: Uint8Array, options: { maxOutputLength: number }) => Buffer> = {
-  gzip: gunzipSync,
-  'x-gzip': gunzipSync,
-  deflate: inflateSync,
-  br: brotliDecompressSync,
-  zstd: zstdDecompressSync,
+  gzip: zlib.gunzipSync,
+  'x-gzip': zlib.gunzipSync,
+  deflate: zlib.inflateSync,
+  br: zlib.brotliDecompressSync,
+  zstd: zlib.zstdDecompressSync,
 };
 
 /**

@@ -172,7 +172,12 @@ export class BulkRun<T, R extends Settled> implements BulkResults<R> {
           continue;
         }
         this.#send(step.value, index, prepared, room.key);
-        spare = room.limit === undefined ? 0 : Math.min(room.limit - room.inFlight! - 1, room.limit - this.#inFlightByKey.get(room.key)!);
+        // Not for a paced key: a pause can begin during its turn below, and the next pull must
+        // see it.
+        spare =
+          room.limit === undefined || Number.isFinite(room.rate)
+            ? 0
+            : Math.min(room.limit - room.inFlight! - 1, room.limit - this.#inFlightByKey.get(room.key)!);
         // Admission happens a few microtasks into the send. While the key is paced, let it take
         // its token before `ready()` is asked about the next item, or that item would queue in
         // the gate. Unpaced, the window alone decides, and a turn per item would cost throughput.

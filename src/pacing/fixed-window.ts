@@ -3,7 +3,7 @@
 // that show no refill between resets; paced by spending the quota, then holding until the edge.
 
 import type { RateLimitObservation } from '../ratelimit/types.js';
-import { consumedBetween, inFlightAt, sendsAfter } from './attempt-history.js';
+import { consumedBetween } from './attempt-history.js';
 import { applyRate, jitterMs } from './pace-rate.js';
 import type { PacerState } from './pacer-state.js';
 import { setMaxDepth, setTokens, tokensAt } from './token-bucket.js';
@@ -31,11 +31,26 @@ const KNOWN_WITHIN = 0.05;
 
 /** What fixed-window pacing remembers. */
 export interface FixedWindowMemory {
-  /** Start of the current span without refill: the send time of its first observation, and what it said was left. */
-  flat: { at: number; remaining: number } | undefined;
+  /**
+   * Start of the current span without refill: its first observation (sent at `at`, answered at
+   * `answeredAt`), so that the window it opened is known once the span proves a fixed window.
+   */
+  flat: { at: number; answeredAt: number; remaining: number; resetMs: number } | undefined;
   limit: number;
   /** The current window's first answer: when it was sent and received (the window opened between). */
   opener: { sentAt: number; at: number } | undefined;
+  /**
+   * The least `remaining` answered in the current window, counting attempts sent since the last
+   * hold ended (`since`; those sent before it were counted in the window held for, or refused).
+   * The server decides one request at a time, so every answered attempt is counted in it, and
+   * only attempts still unanswered can have been counted since: the window has at least this less
+   * those in flight. Send order does not tell windows apart within a window's opening: an attempt
+   * sent just before the opener can be decided after it.
+   */
+  least: number;
+  /** When the attempt whose answer set `least` was sent. */
+  leastSentAt: number;
+  since: number;
   /** Bounds on the current window's end from the resets its answers named (rounded up to their unit). */
   edge: number;
   edgeLow: number;
@@ -51,7 +66,7 @@ export interface FixedWindowMemory {
 }
 
 export function createFixedWindowMemory(): FixedWindowMemory {
-  return { flat: undefined, limit: 0, opener: undefined, edge: Infinity, edgeLow: -Infinity, windowLow: 0, windowHigh: Infinity, probing: false };
+  return { flat: undefined, limit: 0, opener: undefined, least: Infinity, leastSentAt: -Infinity, since: -Infinity, edge: Infinity, edgeLow: -Infinity, windowLow: 0, windowHigh: Infinity, probing: false };
 }
 
 /**
@@ -66,13 +81,13 @@ export function createFixedWindowMemory(): FixedWindowMemory {
  * - a bucket refills at its rate only until it is full, and its room was at least its least
  *   capacity (the most ever seen remaining, plus one) less `r₁`, plus what the served sends took.
  */
-export function weighRefill(s: PacerState, obs: RateLimitObservation, sentAt: number): void {
+export function weighRefill(s: PacerState, now: number, obs: RateLimitObservation, sentAt: number, resetUnitMs: number): void {
   const { fixed, traffic: t } = s;
-  const remaining = obs.remaining;
-  if (remaining === undefined || obs.resetMs === undefined || obs.limit === undefined || s.mode === 'fixed-window') return;
+  const { remaining, resetMs } = obs;
+  if (remaining === undefined || resetMs === undefined || obs.limit === undefined || s.mode === 'fixed-window') return;
   const start = fixed.flat;
   if (start === undefined || sentAt <= start.at || remaining > start.remaining) {
-    if (start === undefined || sentAt > start.at) fixed.flat = { at: sentAt, remaining };
+    if (start === undefined || sentAt > start.at) fixed.flat = { at: sentAt, answeredAt: now, remaining, resetMs };
     return;
   }
   const consumed = consumedBetween(t.sends, start.at, sentAt);
@@ -81,7 +96,7 @@ export function weighRefill(s: PacerState, obs: RateLimitObservation, sentAt: nu
   // The slowest bucket that is full at the reset this observation names (its deficit is at least
   // `limit − remaining − 1`: remaining hides a fraction), or the stated policy.
   const statedRate = obs.windowMs !== undefined && obs.windowMs > 0 ? (obs.limit / obs.windowMs) * 1000 : 0;
-  const leastRate = Math.max(statedRate, obs.resetMs > 0 ? (Math.max(0, obs.limit - remaining - 1) / obs.resetMs) * 1000 : 0);
+  const leastRate = Math.max(statedRate, resetMs > 0 ? (Math.max(0, obs.limit - remaining - 1) / resetMs) * 1000 : 0);
   // Decisions follow sends by a one-way delay that varies by the jitter: count that against it.
   const spanMs = Math.max(0, sentAt - start.at - jitterMs(s));
   const bucketRefill = Math.min((leastRate * spanMs) / 1000, room);
@@ -90,6 +105,9 @@ export function weighRefill(s: PacerState, obs: RateLimitObservation, sentAt: nu
     s.ramp.open = false;
     fixed.limit = obs.limit;
     if (obs.windowMs !== undefined) fixed.windowLow = fixed.windowHigh = obs.windowMs;
+    // The span began with the window's first answer: replay it, so the first hold ends at the
+    // edge it implies rather than at a later answer's reset rounded up (up to a unit late).
+    learnWindow(fixed, start.answeredAt, { remaining: start.remaining, resetMs: start.resetMs, resetUnitMs }, start.at, false);
   }
 }
 
@@ -114,25 +132,44 @@ export function onFixedWindow(
   learnWindow(fixed, now, { remaining, resetMs, resetUnitMs }, sentAt, throttled);
   applyRate(s, now);
   setMaxDepth(s.bucket, Math.max(1, fixed.limit), now);
-  const { sends } = s.traffic;
-  const uncounted = inFlightAt(sends, sentAt) + Math.max(0, sendsAfter(sends, sentAt, true) - 1);
-  const left = remaining - uncounted;
+  // A late answer from before the current window (or before the last hold ended) says nothing
+  // about what is left now: the hold set the tokens for the window after it.
+  if (!Number.isFinite(fixed.least)) return undefined;
+  const { inFlight } = s.traffic;
+  const left = fixed.least - inFlight;
   if (left >= 1 || left < tokensAt(s.bucket, now)) setTokens(s.bucket, Math.max(0, left), now);
   if (left >= 1) return undefined;
+  // Answers still to come may show quota left (those in flight were counted against it, not
+  // necessarily by the server): wait for them rather than hold a window that is not spent.
+  if (inFlight > 0 && fixed.least >= 1) return undefined;
   // Spent: nothing more until the edge, then the whole quota at once (a fixed window allows it).
-  const opener = fixed.opener;
+  const { edgeLow, edgeHigh } = edgeBounds(fixed, now, resetMs);
   const margin = Math.min(MAX_EDGE_MARGIN_MS, EDGE_MARGIN_MS + jitterMs(s));
-  const edge = Math.min(fixed.edge, opener === undefined ? Infinity : opener.at + fixed.windowHigh, now + resetMs);
-  const spread = fixed.windowHigh - fixed.windowLow;
-  fixed.probing = opener !== undefined && Number.isFinite(spread) && spread > Math.max(10, KNOWN_WITHIN * fixed.windowHigh);
-  if (!fixed.probing) {
-    setTokens(s.bucket, fixed.limit, now);
-    return edge + margin;
-  }
-  // Uncertain: one request, halfway through where the window may end, before the whole quota.
-  setTokens(s.bucket, 1, now);
-  const probe = Math.max(fixed.edgeLow, opener!.sentAt + (fixed.windowLow + fixed.windowHigh) / 2);
-  return Math.min(edge, probe) + margin;
+  // Probing narrows the edge only down to what a probe can tell apart: it was decided somewhere
+  // between its send and its answer, a lone request's round trip (not a burst's, which queues).
+  const { minRtt } = s.traffic;
+  const known = Math.max(10, KNOWN_WITHIN * fixed.windowHigh, Number.isFinite(minRtt) ? 2 * minRtt : 0);
+  fixed.probing = Number.isFinite(edgeLow) && edgeHigh - edgeLow > known;
+  // Uncertain: one request halfway between the bounds, before the whole quota.
+  const until = (fixed.probing ? (edgeLow + edgeHigh) / 2 : edgeHigh) + margin;
+  setTokens(s.bucket, fixed.probing ? 1 : fixed.limit, now);
+  // What is answered from here on counts in the window after the hold (the old one's late answers
+  // were sent before it ended).
+  fixed.least = Infinity;
+  fixed.since = until;
+  return until;
+}
+
+/**
+ * Where the current window may end: no later than any reset named (rounded up to its unit) or
+ * its opener's answer plus the longest window; no earlier than a refused or counted attempt's
+ * send, or its opener's send plus the shortest window.
+ */
+function edgeBounds(fixed: FixedWindowMemory, now: number, resetMs: number): { edgeLow: number; edgeHigh: number } {
+  const { opener } = fixed;
+  const edgeHigh = Math.min(fixed.edge, opener === undefined ? Infinity : opener.at + fixed.windowHigh, now + resetMs);
+  const edgeLow = Math.min(edgeHigh, Math.max(fixed.edgeLow, opener === undefined ? -Infinity : opener.sentAt + fixed.windowLow));
+  return { edgeLow, edgeHigh };
 }
 
 /** What one answer tells about the window: where it opened, where it ends, how long it is. */
@@ -149,8 +186,15 @@ function learnWindow(
     // A new window, opened by this attempt: the last one ended before it was decided.
     if (opener !== undefined) fixed.windowHigh = Math.min(fixed.windowHigh, now - opener.sentAt);
     fixed.opener = { sentAt, at: now };
+    // The opener's answer can come after answers of attempts sent after it (in its window): those
+    // stay counted; what was counted from attempts sent before it belonged to the last window.
+    if (fixed.leastSentAt < sentAt) fixed.least = Infinity;
     fixed.edge = Infinity;
     fixed.edgeLow = -Infinity;
+  }
+  if (sentAt >= fixed.since && remaining <= fixed.least) {
+    fixed.least = remaining;
+    fixed.leastSentAt = sentAt;
   }
   const current = fixed.opener;
   if (current !== undefined && sentAt < current.sentAt) return;
@@ -162,6 +206,9 @@ function learnWindow(
   if (current === undefined) return;
   if (fresh && sentAt === current.sentAt) fixed.windowHigh = Math.min(fixed.windowHigh, now + resetMs - sentAt);
   // Refused after the window opened: it had not ended when this attempt was decided.
-  if (throttled && sentAt > current.at) fixed.windowLow = Math.max(fixed.windowLow, sentAt - current.at);
+  if (throttled && sentAt > current.at) {
+    fixed.windowLow = Math.max(fixed.windowLow, sentAt - current.at);
+    fixed.edgeLow = Math.max(fixed.edgeLow, sentAt);
+  }
   fixed.windowLow = Math.min(fixed.windowLow, fixed.windowHigh);
 }

@@ -67,7 +67,7 @@ export function onRateLimit(s: PacerState, now: number, obs: RateLimitObservatio
   const { header } = s;
   if (obs.remaining !== undefined) header.maxRemaining = Math.max(header.maxRemaining, obs.remaining);
   if (header.maxRemaining >= 1) s.bucket.keepPace = true;
-  weighRefill(s, obs, sentAt);
+  weighRefill(s, now, obs, sentAt, resetUnitMs(obs));
   if (s.mode === 'fixed-window') return { paced: true, holdUntil: onFixedWindow(s, now, obs, sentAt, throttled, resetUnitMs(obs)) };
   const ctx = syncContext(s, sentAt);
   if (obs.limit !== undefined && obs.windowMs !== undefined && obs.windowMs > 0) {

@@ -87,11 +87,12 @@ export function paceOnResponse(pace: Pace, now: number, info: PacerResponse): nu
 
   const verdict = info.rateLimit === undefined ? undefined : onRateLimit(s, now, info.rateLimit, sentAt, decidedAt, info.throttled);
   // A throttle while the headers pace: the bucket was ahead of the server, so it gives up what it
-  // holds; unless the headers decided a hold, which set the tokens for its end themselves.
+  // holds; unless the headers decided a hold, or a fixed window keeps its tokens itself (a late
+  // refusal from a window already held for must not empty the next one's quota).
   if (info.throttled) {
     if (!verdict?.paced) {
       if (!(info.alone && sentOneAtATime(t.sends, ONE_AT_A_TIME_SENDS))) onThrottle(s, now, sentAt);
-    } else if (verdict.holdUntil === undefined) setTokens(s.bucket, Math.min(0, tokensAt(s.bucket, now)), now);
+    } else if (verdict.holdUntil === undefined && s.mode !== 'fixed-window') setTokens(s.bucket, Math.min(0, tokensAt(s.bucket, now)), now);
   }
   if (s.throttle.pendingFit !== undefined && t.inFlight === 0) fitAfterThrottle(s, now);
   applyRate(s, now);

@@ -1,7 +1,14 @@
 // The one controller the caller's handler holds for the whole logical request, across the queue,
 // the waits and every attempt: its abort reaches whichever stage the request is in.
 
+// Before undici: this module is in the chunk both entries share, and on a Node too old for undici
+// the check must throw before undici is evaluated. A bare import would be dropped from the chunk
+// (its entry imports the module already); a named one makes the build import the check's own
+// chunk at the top of this one (see tsup.config.ts).
+import { assertSupportedNode } from '../node-support.js';
 import { errors, type Dispatcher } from 'undici';
+
+assertSupportedNode();
 
 /** What `watch` notifies: an abort listener object, as `addEventListener` takes one. */
 export interface AbortWatcher {

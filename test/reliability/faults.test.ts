@@ -102,9 +102,15 @@ describe('a server that accepts and never answers', () => {
       timeout: { attempt: 50 },
       retry: { maxRetries: 2, backoff: { base: 1, max: 10 } },
     });
+    let retries = 0;
+    client.on('retry', () => retries++);
     const outcome = await settle(client.fetch(url));
     expect((outcome as { error: unknown }).error).toMatchObject({ name: 'TimeoutError', kind: 'attempt', timeout: 50 });
-    expect(server.counters.requests).toBe(3);
+    // Counted by the client: on a loaded machine an attempt can time out before the server has
+    // read it, so the server may see fewer, never more.
+    expect(retries).toBe(2);
+    expect(server.counters.requests).toBeGreaterThanOrEqual(1);
+    expect(server.counters.requests).toBeLessThanOrEqual(3);
     await expect.poll(() => server.counters.open, { timeout: 1000 }).toBe(0);
     expect(await finish()).toEqual([]);
   });
