@@ -51,8 +51,13 @@ describe('sluice run (spawned)', () => {
       { line: 5, url: `${server.origin}/c`, status: 200 },
     ]);
     expect(script.log.find((entry) => entry.method === 'POST')?.body).toBe('{"name":"Ada"}');
-    // Not a terminal: no progress line, just the summary.
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^sluice: 3 requests in .*; 3 ok$/)]);
+    // Not a terminal: no progress line, just the summary (totals, then the origin's latency and results).
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^sluice: 3 requests in .*; 3 ok$/),
+      `  ${server.origin}:`,
+      expect.stringMatching(/^ {4}latency {2}p50 [\d.]+ m?s · p90 [\d.]+ m?s · p99 [\d.]+ m?s · max [\d.]+ m?s$/),
+      '    results  200 × 3',
+    ]);
   });
 
   it('rejects malformed lines by line and field, exits 3 and sends nothing', async () => {
