@@ -25,7 +25,6 @@ export interface OtelMetricsOptions {
   meter: Meter;
 }
 
-
 /**
  * Registers sluice's instruments for `client` (a `createClient()` client or a `sluice()`
  * interceptor) on `meter`. Attributes follow OpenTelemetry's HTTP client conventions:

@@ -26,7 +26,6 @@ export interface PrometheusMetricsOptions {
   registry: Registry;
 }
 
-
 /**
  * Registers sluice's metrics for `client` (a `createClient()` client or a `sluice()` interceptor)
  * on `registry`. Every series is labelled by `origin` (the gate key: the origin unless the `key`
