@@ -5,8 +5,8 @@ import { GateTally } from '../../src/gate/gate-tally.js';
 import { createWaiterQueue } from '../../src/gate/waiter-queue.js';
 import { createStaticWindow } from '../../src/limits/limit.js';
 import { classifyAttempt } from '../../src/signal/attempt-signal.js';
-import { emptyCounters } from '../../src/state/key-state.js';
 import { createMemoryStore } from '../../src/state/memory-store.js';
+import { testKeyState } from '../helpers/key-state.js';
 
 const start = Date.UTC(2026, 10, 29, 12, 0, 0);
 const key = 'http://api.test';
@@ -17,19 +17,7 @@ function gate(overrides: Partial<GateParts> = {}): { gate: Gate; rejected: Sluic
   events.on('reject', (event) => rejected.push(event));
   const parts: GateParts = {
     store: createMemoryStore(),
-    createState: () => ({
-      key,
-      pausedUntil: 0,
-      inFlight: 0,
-      window: createStaticWindow(1),
-      pace: undefined,
-      budget: undefined,
-      counters: emptyCounters(),
-      remaining: undefined,
-      lastServedAt: -Infinity,
-      lastServedRttMs: 0,
-      transportFailureShare: 0,
-    }),
+    createState: () => testKeyState(key, { window: createStaticWindow(1) }),
     queue: createWaiterQueue({ maxQueue: 2 }),
     queueTimeout: Infinity,
     now: Date.now,

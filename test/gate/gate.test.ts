@@ -11,8 +11,8 @@ import { createPace, type Pace } from '../../src/pacing/pacer.js';
 import { setRate, setTokens } from '../../src/pacing/token-bucket.js';
 import { createBudget, normalizeRetryBudgetOptions, type BudgetState } from '../../src/retry/budget.js';
 import { type AttemptOutcome, type AttemptSignal, classifyAttempt } from '../../src/signal/attempt-signal.js';
-import { emptyCounters } from '../../src/state/key-state.js';
 import { createMemoryStore } from '../../src/state/memory-store.js';
+import { testKeyState } from '../helpers/key-state.js';
 
 // Spied on, so a test can read the samples the gate feeds the window.
 vi.mock('../../src/limits/limit.js', async (original) => {
@@ -31,19 +31,7 @@ interface TestParts extends Partial<Omit<GateParts, 'store' | 'createState'>> {
 function parts({ window, pace, budget, ...overrides }: TestParts = {}): GateParts {
   return {
     store: createMemoryStore(),
-    createState: () => ({
-      key: 'http://api.test',
-      pausedUntil: 0,
-      inFlight: 0,
-      window: window ?? createStaticWindow(2),
-      pace,
-      budget,
-      counters: emptyCounters(),
-      remaining: undefined,
-      lastServedAt: -Infinity,
-      lastServedRttMs: 0,
-      transportFailureShare: 0,
-    }),
+    createState: () => testKeyState('http://api.test', { window: window ?? createStaticWindow(2), pace, budget }),
     queue: createWaiterQueue({ maxQueue: 5 }),
     queueTimeout: Infinity,
     now: Date.now,

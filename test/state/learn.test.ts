@@ -1,24 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createAimdWindow } from '../../src/limits/aimd-limit.js';
 import { classifyAttempt } from '../../src/signal/attempt-signal.js';
-import { emptyCounters, type KeyState } from '../../src/state/key-state.js';
+import type { KeyState } from '../../src/state/key-state.js';
 import { admit, endAttempt } from '../../src/state/learn.js';
+import { testKeyState } from '../helpers/key-state.js';
 
-function keyState(): KeyState {
-  return {
-    key: 'http://api.test',
-    pausedUntil: 0,
-    inFlight: 0,
-    window: createAimdWindow({ initial: 32 }),
-    pace: undefined,
-    budget: undefined,
-    counters: emptyCounters(),
-    remaining: undefined,
-    lastServedAt: -Infinity,
-    lastServedRttMs: 0,
-    transportFailureShare: 0,
-  };
-}
+const keyState = (): KeyState => testKeyState('http://api.test', { window: createAimdWindow({ initial: 32 }) });
 
 const served = (now: number) => classifyAttempt({ type: 'response', status: 200, headers: { get: () => null } }, now);
 const reset = (now: number) =>
