@@ -76,6 +76,8 @@ export interface AimdWindow {
   /** Healthy samples since the last cut; a full window of them makes the ceiling established. */
   servedSinceCut: number;
   lastCut: number;
+  /** ms the request refused at the last cut had to wait (its server time): what a refused probe costs. */
+  probeCost: number;
   /**
    * The shortest round trip of healthy samples lately (the lesser of this and the last epoch of
    * `RTT_EPOCH` samples), so a server that became slower for good moves the baseline within two
@@ -139,6 +141,7 @@ export function createAimdWindow(options?: AimdLimitOptions): AimdWindow {
     servedAtCeiling: 0,
     servedSinceCut: 0,
     lastCut: -Infinity,
+    probeCost: 0,
     rttFloor: Infinity,
     rttEpochMin: Infinity,
     rttEpochSamples: 0,
@@ -146,7 +149,7 @@ export function createAimdWindow(options?: AimdLimitOptions): AimdWindow {
 }
 
 /** Feeds one finished request at `now` (see `windowSample`). */
-export function aimdSample(w: AimdWindow, { inFlight, outstanding, rttMs, dropped, pausedMs }: LimitSample, now: number): boolean {
+export function aimdSample(w: AimdWindow, { inFlight, outstanding, rttMs, dropped, pausedMs, waiting }: LimitSample, now: number): boolean {
   if (dropped) return drop(w, outstanding, pausedMs, now);
   // A wall clock stepped backwards puts the last cut "in the future"; without this check it would
   // silence every sample (and every probe) until the clock caught up.
@@ -162,8 +165,23 @@ export function aimdSample(w: AimdWindow, { inFlight, outstanding, rttMs, droppe
     w.probeRounds = Math.max(1, w.probeRounds / 2);
   }
   if (w.limit + 1 < w.ceiling) set(w, w.window + 1);
-  else if ((now >= w.probeAt || steppedBack) && !queued) set(w, w.window + 1 / (w.limit * w.probeRounds));
+  else if ((now >= w.probeAt || steppedBack) && !queued && backlogOutlasts(w, waiting, rttMs)) {
+    set(w, w.window + 1 / (w.limit * w.probeRounds));
+  }
   return false;
+}
+
+/**
+ * A probe is worth its risk only while the backlog outlasts what a refusal costs: the refused
+ * request waits `probeCost` and is sent again, so if the queue drains first that request finishes
+ * last — one refusal became the whole run's tail (measured: a probe 2.4 s into a 2.5 s burst
+ * against 16 slots with Retry-After: 1 made it 3.5 s). With no backlog the window holds nothing
+ * back, so there is nothing to gain either. `waiting` was the queue when this sample was admitted;
+ * a window's worth has been admitted since, and the rest drains at `limit` per round trip.
+ */
+function backlogOutlasts(w: AimdWindow, waiting: number, rttMs: number): boolean {
+  if (w.probeCost === 0) return true;
+  return (Math.max(0, waiting - w.limit) * rttMs) / w.limit >= w.probeCost;
 }
 
 function observeRtt(w: AimdWindow, rttMs: number): void {
@@ -197,6 +215,7 @@ function cut(w: AimdWindow, fits: number, pausedMs: number, now: number): void {
   if (next + 1 < w.ceiling && w.servedSinceCut >= w.limit && w.ceiling !== Infinity) w.recall = Math.max(w.recall, w.ceiling);
   w.ceiling = next + 1;
   if (pausedMs > 0) w.probeAt = Math.max(w.probeAt, now + pausedMs * (1 + w.probeRounds));
+  w.probeCost = pausedMs;
   w.servedAtCeiling = 0;
   w.servedSinceCut = 0;
   w.lastCut = now;

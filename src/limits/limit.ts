@@ -18,6 +18,8 @@ export interface LimitSample {
   dropped: boolean;
   /** ms the refused request must wait before its retry (its server time); absent when none. */
   pausedMs?: number | undefined;
+  /** Attempts waiting in the key's queue when this one was admitted: how much work the window still holds back. */
+  waiting: number;
 }
 
 /** A limit the user fixed (`limits.concurrency: n`); it learns nothing. */

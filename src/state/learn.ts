@@ -18,6 +18,8 @@ export interface Admission {
    * honouring the refusal's server time already paces a caller that sends one at a time).
    */
   readonly alone: boolean;
+  /** Attempts still waiting in the key's queue when it was admitted: the backlog behind it. */
+  readonly waiting: number;
 }
 
 /** What the key's state says back about an attempt that ended, for the retry decision. */
@@ -75,7 +77,7 @@ export function admit(s: KeyState, now: number, waiting: number): Admission {
   s.inFlight++;
   s.counters.sent++;
   if (s.pace !== undefined) paceOnSend(s.pace, now);
-  return { sentAt: now, inFlight: s.inFlight, alone: s.inFlight === 1 && waiting === 0 };
+  return { sentAt: now, inFlight: s.inFlight, alone: s.inFlight === 1 && waiting === 0, waiting };
 }
 
 /** Pauses the key until `until`; a shorter pause never shortens a longer one. True when it moved. */
@@ -125,7 +127,7 @@ export function endAttempt(
     const refused = signal.outcome.type === 'error' && !signal.outcome.sent;
     const overload = signal.capacityError && (refused || share >= OVERLOAD_FAILURE_SHARE);
     if (!overload) return NOT_HELD;
-    const sample = { inFlight: admission.inFlight, outstanding, rttMs, dropped: true };
+    const sample = { inFlight: admission.inFlight, outstanding, rttMs, dropped: true, waiting: admission.waiting };
     return windowSample(s.window, sample, now) ? HELD : NOT_HELD;
   }
   countFailure(s, false);
@@ -145,7 +147,14 @@ export function endAttempt(
   learnRate(rated, signal, kind === 'rate-refusal', admission, now);
   // A rate refusal says nothing about concurrency: it neither grows nor cuts the window.
   if (kind === 'rate-refusal') return NOT_HELD;
-  const sample = { inFlight: admission.inFlight, outstanding, rttMs, dropped: kind === 'capacity-refusal', pausedMs: serverDelay };
+  const sample = {
+    inFlight: admission.inFlight,
+    outstanding,
+    rttMs,
+    dropped: kind === 'capacity-refusal',
+    pausedMs: serverDelay,
+    waiting: admission.waiting,
+  };
   return windowSample(s.window, sample, now) ? HELD : NOT_HELD;
 }
 

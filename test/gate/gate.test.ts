@@ -252,8 +252,8 @@ describe('adaptive window and budget', () => {
     second.release(response(503, { 'retry-after': '2' }));
     first.release(ok());
     expect(sampled.mock.calls.map(([, sample]) => sample)).toEqual([
-      { inFlight: 2, outstanding: 2, rttMs: 30, dropped: true, pausedMs: 2000 },
-      { inFlight: 1, outstanding: 1, rttMs: 30, dropped: false, pausedMs: undefined },
+      { inFlight: 2, outstanding: 2, rttMs: 30, dropped: true, pausedMs: 2000, waiting: 0 },
+      { inFlight: 1, outstanding: 1, rttMs: 30, dropped: false, pausedMs: undefined, waiting: 0 },
     ]);
   });
 

@@ -21,6 +21,9 @@ function createAimdLimit({ now = () => 0, ...options }: AimdLimitOptions & { now
   };
 }
 
+/** A backlog no probe outlasts in these tests, unless a test says otherwise. */
+const LONG_BACKLOG = 1_000_000;
+
 /** A limit on a manual clock; samples record requests that started `rttMs` before `now`. */
 function setup(options: AimdLimitOptions = {}) {
   let now = 1_000_000;
@@ -30,18 +33,18 @@ function setup(options: AimdLimitOptions = {}) {
     advance(ms: number) {
       now += ms;
     },
-    healthy(inFlight = limit.limit, rttMs = 100) {
-      return limit.onSample({ inFlight, outstanding: inFlight, rttMs, dropped: false });
+    healthy(inFlight = limit.limit, rttMs = 100, waiting = LONG_BACKLOG) {
+      return limit.onSample({ inFlight, outstanding: inFlight, rttMs, dropped: false, waiting });
     },
     /** A refusal that arrived with `outstanding` requests in flight, itself included. */
     drop(outstanding = limit.limit, pausedMs?: number) {
-      return limit.onSample({ inFlight: outstanding, outstanding, rttMs: 1, dropped: true, pausedMs });
+      return limit.onSample({ inFlight: outstanding, outstanding, rttMs: 1, dropped: true, pausedMs, waiting: LONG_BACKLOG });
     },
     /** One round trip of a full window: `limit` healthy samples, sent after the last cut. */
-    round() {
+    round(waiting = LONG_BACKLOG) {
       now += 100;
       const n = limit.limit;
-      for (let i = 0; i < n; i++) limit.onSample({ inFlight: n, outstanding: n, rttMs: 50, dropped: false });
+      for (let i = 0; i < n; i++) limit.onSample({ inFlight: n, outstanding: n, rttMs: 50, dropped: false, waiting });
     },
   };
 }
@@ -156,6 +159,18 @@ describe('probing a refused level', () => {
     for (let i = 0; i < 19; i++) t.round(); // 1.9 s of healthy round trips
     expect(t.limit.limit).toBe(16);
     t.round(); // 2 s
+    expect(t.limit.limit).toBe(17);
+  });
+
+  it('does not probe behind a server time once the backlog would drain before a refused probe could be retried', () => {
+    const t = setup({ initial: 20 });
+    t.drop(17, 1000); // 16; a refused probe would wait 1 s
+    t.advance(10_000); // long past the probe wait
+    // 16 per 50 ms round trip: 320 waiting drain in 1 s. With 300 behind, a refused probe's
+    // retry would come last, so the window stays.
+    for (let i = 0; i < 20; i++) t.round(16 + 300);
+    expect(t.limit.limit).toBe(16);
+    t.round(16 + 320);
     expect(t.limit.limit).toBe(17);
   });
 
@@ -316,6 +331,7 @@ describe('properties', () => {
     dropped: fc.boolean(),
     pausedMs: fc.option(fc.integer({ min: 0, max: 60_000 }), { nil: undefined }),
     advance: fc.integer({ min: 0, max: 1000 }),
+    waiting: fc.integer({ min: 0, max: 100_000 }),
   });
 
   it('keeps the limit an integer within [min, max] under any samples', () => {
@@ -348,7 +364,7 @@ describe('properties', () => {
           const outstandings = Array.from({ length: window - held }, (_, i) => window - i);
           for (let i = 0; i < outstandings.length; i++) {
             const outstanding = outstandings[i]!;
-            limit.onSample({ inFlight: 1 + ((seed + i) % window), outstanding, rttMs: 1, dropped: true });
+            limit.onSample({ inFlight: 1 + ((seed + i) % window), outstanding, rttMs: 1, dropped: true, waiting: LONG_BACKLOG });
           }
           expect(limit.limit).toBe(held);
         },

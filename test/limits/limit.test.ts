@@ -6,8 +6,8 @@ import { createStaticWindow, windowSample } from '../../src/limits/limit.js';
 describe('createStaticWindow', () => {
   it('keeps its limit whatever samples it receives, and never absorbs a drop', () => {
     const window = createStaticWindow(4);
-    expect(windowSample(window, { inFlight: 4, outstanding: 4, rttMs: 10, dropped: false }, 0)).toBe(false);
-    expect(windowSample(window, { inFlight: 4, outstanding: 4, rttMs: 10_000, dropped: true }, 0)).toBe(false);
+    expect(windowSample(window, { inFlight: 4, outstanding: 4, rttMs: 10, dropped: false, waiting: 0 }, 0)).toBe(false);
+    expect(windowSample(window, { inFlight: 4, outstanding: 4, rttMs: 10_000, dropped: true, waiting: 0 }, 0)).toBe(false);
     expect(window.limit).toBe(4);
   });
 });

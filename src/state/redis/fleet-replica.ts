@@ -53,7 +53,7 @@ export class FleetReplica {
       // Sent before this process heard of it (before it shared the key): learn from it all the
       // same, as one more attempt that was out.
       this.#count(source, 1);
-      admission = { sentAt: now - rttMs, inFlight: this.state.inFlight, alone: false };
+      admission = { sentAt: now - rttMs, inFlight: this.state.inFlight, alone: false, waiting: 0 };
     }
     keepingCounters(this.state, rated, () => endAttempt(this.state, admission, signal, now, rated ?? this.state));
     this.state.inFlight = Math.max(0, this.state.inFlight);
