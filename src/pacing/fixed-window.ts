@@ -149,7 +149,10 @@ export function onFixedWindow(
   // between its send and its answer, a lone request's round trip (not a burst's, which queues).
   const { minRtt } = s.traffic;
   const known = Math.max(10, KNOWN_WITHIN * fixed.windowHigh, Number.isFinite(minRtt) ? 2 * minRtt : 0);
-  fixed.probing = Number.isFinite(edgeLow) && edgeHigh - edgeLow > known;
+  // A probe pays off in the windows after the next; when the next one's quota takes all the work
+  // there is, a refused probe only waits out its server time and finishes last.
+  const worthProbing = s.traffic.waiting > fixed.limit;
+  fixed.probing = Number.isFinite(edgeLow) && edgeHigh - edgeLow > known && worthProbing;
   // Uncertain: one request halfway between the bounds, before the whole quota.
   const until = (fixed.probing ? (edgeLow + edgeHigh) / 2 : edgeHigh) + margin;
   setTokens(s.bucket, fixed.probing ? 1 : fixed.limit, now);

@@ -63,6 +63,8 @@ export interface Traffic {
   successes: number;
   /** Attempts released and not yet answered. */
   inFlight: number;
+  /** Attempts waiting behind the last one released (Infinity: the caller does not say). */
+  waiting: number;
   srtt: number | undefined;
   rttvar: number | undefined;
   /** Shortest round trip seen: the part of every round trip that is not queueing. */
@@ -186,6 +188,7 @@ export function createPacerState(options: PacerOptions = {}, now = 0): PacerStat
       binding: createPaceBinding(),
       successes: 0,
       inFlight: 0,
+      waiting: Infinity,
       srtt: undefined,
       rttvar: undefined,
       minRtt: Infinity,

@@ -29,8 +29,11 @@ export function paceDelay(pace: Pace, now: number): number {
   return tokenDelay(pace.state.bucket, now);
 }
 
-/** An attempt was released at `now`: takes its token and records it. */
-export function paceOnSend(pace: Pace, now: number): void {
+/**
+ * An attempt was released at `now`: takes its token and records it. `waiting`: attempts still
+ * queued behind it (omitted: unknown, taken as a long backlog).
+ */
+export function paceOnSend(pace: Pace, now: number, waiting = Infinity): void {
   if (pace.kind === 'fixed') return takeToken(pace.bucket, now);
   const s = pace.state;
   now = advance(s, now);
@@ -43,6 +46,7 @@ export function paceOnSend(pace: Pace, now: number): void {
     t.openingOk = 0;
     if (s.throttle.estimated !== undefined) s.throttle.estimated.since = now;
   }
+  t.waiting = waiting;
   takeToken(s.bucket, now);
   bindingOnSend(t.binding, now);
   pushSend(t.sends, now, t.inFlight);

@@ -76,7 +76,7 @@ export function admissionIn(s: KeyState, now: number): number | undefined {
 export function admit(s: KeyState, now: number, waiting: number): Admission {
   s.inFlight++;
   s.counters.sent++;
-  if (s.pace !== undefined) paceOnSend(s.pace, now);
+  if (s.pace !== undefined) paceOnSend(s.pace, now, waiting);
   return { sentAt: now, inFlight: s.inFlight, alone: s.inFlight === 1 && waiting === 0, waiting };
 }
 

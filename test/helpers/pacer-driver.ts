@@ -14,7 +14,8 @@ export interface PacerDriver {
   readonly estimate: RateEstimate | undefined;
   readonly bucket: { tokens(now: number): number };
   delayUntilToken(now: number): number;
-  onSend(now: number): void;
+  /** `waiting`: attempts queued behind this one (omitted: unknown, a long backlog). */
+  onSend(now: number, waiting?: number): void;
   onNoResponse(now: number): void;
   /** Returns when to hold the key until (a spent fixed window's edge), as the gate pauses it. */
   onResponse(now: number, info: PacerResponse): number | undefined;
@@ -37,7 +38,7 @@ export function createPacerDriver(options: PacerOptions = {}, now = 0): PacerDri
     },
     bucket: { tokens: (at) => tokensAt(state.bucket, at) },
     delayUntilToken: (at) => paceDelay(pace, at),
-    onSend: (at) => paceOnSend(pace, at),
+    onSend: (at, waiting) => paceOnSend(pace, at, waiting),
     onNoResponse: (at) => paceOnNoResponse(pace, at),
     onResponse: (at, info) => paceOnResponse(pace, at, info),
   };

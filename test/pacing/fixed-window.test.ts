@@ -81,4 +81,24 @@ describe('fixed-window pacing', () => {
     expect(hold!).toBeGreaterThanOrEqual(1000);
     expect(hold!).toBeLessThanOrEqual(1010 + 10);
   });
+
+  it('probes an uncertain edge with one request only while the work outlasts the next window', () => {
+    // The window's length is known only to lie between 0.5 s and 1.5 s (resets rounded to seconds).
+    const spent = (waiting: number) => {
+      const c = windowed(0);
+      c.stateData.fixed.windowLow = 500;
+      c.stateData.fixed.windowHigh = 1500;
+      c.onSend(0, waiting);
+      return { c, hold: c.onResponse(10, { throttled: false, sentAt: 0, rateLimit: observed(0, 2000) })! };
+    };
+    // A long backlog: one request halfway between the bounds tells the edge for every later window.
+    const long = spent(LIMIT * 3);
+    expect(long.hold).toBeLessThan(1500);
+    expect(Math.floor(long.c.bucket.tokens(long.hold))).toBe(1);
+    // What is left fits the next window: a refused probe would only finish last. Hold to the latest
+    // edge and send it all.
+    const short = spent(LIMIT);
+    expect(short.hold).toBeGreaterThanOrEqual(1505);
+    expect(Math.floor(short.c.bucket.tokens(short.hold))).toBe(LIMIT);
+  });
 });
