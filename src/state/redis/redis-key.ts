@@ -171,7 +171,7 @@ export class RedisKey implements KeyHandle {
     if (change.type === 'pause') {
       this.#lease.clear();
       this.#afterPause = true;
-      if (!this.#replaying) announcePause(this.context.link, this.context.redisKey(this.key, 'pause'), this.key, change.until - this.#lastNow, change.status);
+      if (!this.#replaying) announcePause(this.context.link, this.#redisKeys(), this.key, change.until - this.#lastNow, change.status);
     }
     this.onChange(change);
   }
@@ -267,7 +267,7 @@ export class RedisKey implements KeyHandle {
 
   /** Redis joined (at start or again): picks up a pause the fleet holds, and shares if constrained. */
   joined(now: number): void {
-    readPause(this.context.link, this.context.redisKey(this.key, 'pause'), this.key).then(
+    readPause(this.context.link, this.#redisKeys().pause, this.key).then(
       (message) => message && this.receive('redis', message, this.context.now()),
       () => {},
     );
@@ -285,6 +285,11 @@ export class RedisKey implements KeyHandle {
       if (tokensAt(bucket, now) < 0) setTokens(bucket, 0, now);
     }
     this.#forgetFleet();
+  }
+
+  /** The key's pause and pace cell in Redis. */
+  #redisKeys(): { pause: string; pace: string } {
+    return { pause: this.context.redisKey(this.key, 'pause'), pace: this.context.redisKey(this.key, 'pace') };
   }
 
   /** Tells the gate of a change now, or once the batch being received is applied. */
@@ -313,8 +318,8 @@ export class RedisKey implements KeyHandle {
   /**
    * Every finite pace is leased. A fixed window's too: each process's copy grants the whole quota
    * at the window's edge, so unleased the fleet sent it once per process (measured: 4 processes,
-   * 61 % of requests refused, 757 of 2,000 failed). Its cell (the window's average rate, as deep
-   * as the quota) lets the quota go at once and divides it among the processes.
+   * 61 % of requests refused, 757 of 2,000 failed). Its cell counts the quota per window (see the
+   * lease script), so the quota goes at once and is divided among the processes.
    */
   #needsLease(): boolean {
     const pace = this.#s.pace;
@@ -339,14 +344,19 @@ export class RedisKey implements KeyHandle {
     // then on each asks again as it spends, so turns come round.
     const demand = this.#afterPause ? 1 : this.#demand;
     this.#afterPause = false;
-    // A fixed window's cell is as deep as its quota (the bucket's cap), so the quota may go at once.
-    const cellDepth = paceMode(pace) === 'fixed-window' && Number.isFinite(bucket.maxDepth) ? bucket.maxDepth : bucket.depth;
+    // A fixed window's cell counts its quota (the bucket's cap) per window, so the quota may go at once.
+    const window = paceMode(pace) === 'fixed-window' && Number.isFinite(bucket.maxDepth);
+    const cellDepth = window ? bucket.maxDepth : bucket.depth;
     const { want, depth, horizonMs } = this.#lease.request(demand, rate, cellDepth);
     this.#lease.startRefill();
     const { link } = this.context;
-    link.run('lease', [this.context.redisKey(this.key, 'pace')], [want, rate, depth, horizonMs, PACE_TTL_MS, link.id, RATE_FRESH_MS]).then(
+    const { pace: paceKey, pause: pauseKey } = this.#redisKeys();
+    link.run('lease', [paceKey, pauseKey], [want, rate, depth, horizonMs, PACE_TTL_MS, link.id, RATE_FRESH_MS, window ? 1 : 0]).then(
       (reply) => {
-        this.#lease.endRefill((reply as unknown[]).map(Number), this.context.now());
+        const [pausedMs = 0, ...times] = (reply as unknown[]).map(Number);
+        // Refused for a pause recorded since this process last heard: it holds here from now on.
+        if (pausedMs > 0) this.receive('redis', ['pause', this.key, pausedMs, null], this.context.now());
+        this.#lease.endRefill(times, this.context.now());
         this.onChange({ type: 'wake' });
       },
       // A failure drops the store to local, which wakes every key.

@@ -210,6 +210,24 @@ describe.skipIf(unavailable !== undefined).each<Library>(['ioredis', 'node-redis
     expect(changes.filter((c) => c.type === 'wake').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('a process that has not heard of a pause learns it from its next lease, and sends nothing meanwhile', async () => {
+    const [a, b] = await fleet();
+    const paced = () => testKeyState('k', { window: createStaticWindow(100), pace: createPace(10, Date.now()) });
+    const changes: KeyChange[] = [];
+    open(a!, paced);
+    const hb = open(b!, paced, changes);
+    await waitUntil(() => (hb as unknown as { shared: boolean }).shared, 'shared');
+    // A pause recorded in Redis whose notice has not reached B (stored here without one).
+    const raw = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    closers.push(() => raw.disconnect());
+    await raw.set(`test${library}${prefixNo}:{k}:pause`, `${Date.now() + 3000} 429`, 'PX', 3000);
+    expect(hb.state.pausedUntil).toBe(0);
+    expect(hb.admissible(Date.now())).toBe(false);
+    await waitUntil(() => hb.state.pausedUntil > Date.now() + 2000, 'the lease told B of the pause');
+    expect(hb.admissible(Date.now())).toBe(false);
+    expect(changes).toContainEqual(expect.objectContaining({ type: 'pause' }));
+  });
+
   it('falls back to local state with one event when Redis dies, and rejoins when it is back', async () => {
     const [a, b] = await fleet();
     const events: StoreEvent[] = [];
