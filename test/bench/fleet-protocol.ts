@@ -14,7 +14,11 @@ export interface FleetWorkerConfig {
   bundle: { main: string; redis: string };
 }
 
+/** The request header that names the sending worker's pid. */
+export const SENDER_HEADER = 'x-fleet-sender';
+
 export interface FleetWorkerResult {
+  pid: number;
   /** Epoch ms when the workload started (all processes start together). */
   startedAt: number;
   wallMs: number;

@@ -4,6 +4,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SENDER_HEADER } from './fleet-protocol.js';
 
 export interface BenchServer {
   origin: string;
@@ -28,6 +29,8 @@ export interface PauseOnceServer extends BenchServer {
   readonly refusedAt: number | undefined;
   /** Requests that arrived within `retryAfterS` after the 429 was sent. */
   readonly duringPause: number;
+  /** Those requests: when each arrived (epoch ms) and the pid its sender named. */
+  readonly arrivalsDuringPause: readonly { at: number; sender: number }[];
   readonly received: number;
 }
 
@@ -38,12 +41,12 @@ export interface PauseOnceServer extends BenchServer {
 export async function startPauseOnce(refuseAt: number, retryAfterS: number, latencyMs: number): Promise<PauseOnceServer> {
   let received = 0;
   let refusedAt: number | undefined;
-  let duringPause = 0;
+  const arrivalsDuringPause: { at: number; sender: number }[] = [];
   const now = () => performance.timeOrigin + performance.now();
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
     const n = received++;
     const at = now();
-    if (refusedAt !== undefined && at - refusedAt < retryAfterS * 1000) duringPause++;
+    if (refusedAt !== undefined && at - refusedAt < retryAfterS * 1000) arrivalsDuringPause.push({ at, sender: Number(req.headers[SENDER_HEADER]) });
     if (n === refuseAt) {
       refusedAt = at;
       res.writeHead(429, { 'retry-after': String(retryAfterS), 'content-length': 0 });
@@ -62,8 +65,9 @@ export async function startPauseOnce(refuseAt: number, retryAfterS: number, late
       return refusedAt;
     },
     get duringPause() {
-      return duringPause;
+      return arrivalsDuringPause.length;
     },
+    arrivalsDuringPause,
     get received() {
       return received;
     },

@@ -2,7 +2,7 @@
 // share of a workload at one origin. Started by fleet-run.ts with a JSON FleetWorkerConfig as
 // argv[2]; reports 'ready', waits for 'go', and reports a FleetWorkerResult over IPC.
 
-import type { FleetWorkerConfig, FleetWorkerResult } from './fleet-protocol.js';
+import { type FleetWorkerConfig, type FleetWorkerResult, SENDER_HEADER } from './fleet-protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '') as FleetWorkerConfig;
 const epochNow = () => performance.timeOrigin + performance.now();
@@ -70,7 +70,8 @@ const started = performance.now();
 
 async function one(): Promise<void> {
   try {
-    const response = await client.fetch(config.url);
+    // The sender's pid lets the benchmark's own servers tell whose requests arrived when.
+    const response = await client.fetch(config.url, { headers: { [SENDER_HEADER]: String(process.pid) } });
     await response.arrayBuffer();
     statuses[response.status] = (statuses[response.status] ?? 0) + 1;
     if (response.ok) successAt.push(epochNow());
@@ -99,6 +100,7 @@ if (samples.length > 0) console.error(`[pid ${process.pid}] ${samples.join('\n[p
 const used = process.cpuUsage(cpu);
 const stats = client.stats(new URL(config.url).origin);
 const result: FleetWorkerResult = {
+  pid: process.pid,
   startedAt,
   wallMs,
   ok: successAt.length,
