@@ -1,7 +1,7 @@
 // `npm run bench:fleet`: four sluice processes against one origin, each scenario run without and
 // then with the Redis store (a real redis-server on a free loopback port), side by side — issue
 // 14's "Done when" figures. Bounded: every run is killed by pid past 3 × its ideal + 30 s.
-//   npm run bench:fleet [-- --only=bucket,ietf,window,pause,slots,kill,overhead] [--client=ioredis|node-redis] [--n=500]
+//   npm run bench:fleet [-- --only=bucket,ietf,window,pause,slots,kill,overhead] [--client=ioredis|node-redis] [--n=500] [--processes=4]
 
 import { loadavg } from 'node:os';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
@@ -19,7 +19,8 @@ const library = (args.get('client') ?? 'ioredis') as 'ioredis' | 'node-redis';
 const n = Number(args.get('n') ?? 500);
 /** `--store-only`: skip the runs without the store (when working on the store itself). */
 const sides = args.has('store-only') ? [true] : [false, true];
-const PROCESSES = 4;
+/** `--processes=1` runs the same workload from one process (the store without a fleet to share with). */
+const PROCESSES = Number(args.get('processes') ?? 4);
 const TARGETS = { refused: 0.02, ideal: 1.15, idealHeaders: 1.05, share: 0.15, cpu: 1.15, commandsPerRequest: 0.1 };
 
 const bundle = await buildFleetBundle();
