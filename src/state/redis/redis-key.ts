@@ -344,9 +344,14 @@ export class RedisKey implements KeyHandle {
     // then on each asks again as it spends, so turns come round.
     const demand = this.#afterPause ? 1 : this.#demand;
     this.#afterPause = false;
-    // A fixed window's cell counts its quota (the bucket's cap) per window, so the quota may go at once.
-    const window = paceMode(pace) === 'fixed-window' && Number.isFinite(bucket.maxDepth);
-    const cellDepth = window ? bucket.maxDepth : bucket.depth;
+    // A fixed window's cell is as deep as its quota (the bucket's cap), so the quota may go at once;
+    // once the window's length is bounded, the cell counts the quota per window of that length
+    // (its rate is the quota over it). Unbounded, the rate is the pacer's floor, and a "window" of
+    // quota ÷ floor (2,000 s for 100 at 0.05/s) would hold the fleet that long should the cell
+    // count times that were never sent.
+    const fixedWindow = paceMode(pace) === 'fixed-window' && Number.isFinite(bucket.maxDepth);
+    const window = fixedWindow && pace.kind === 'adaptive' && Number.isFinite(pace.state.fixed.windowHigh);
+    const cellDepth = fixedWindow ? bucket.maxDepth : bucket.depth;
     const { want, depth, horizonMs } = this.#lease.request(demand, rate, cellDepth);
     this.#lease.startRefill();
     const { link } = this.context;
