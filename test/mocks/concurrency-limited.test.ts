@@ -27,10 +27,22 @@ async function serve(options: ConcurrencyLimitedOptions) {
 }
 
 test('serves as many requests at once as it has slots and refuses the rest with 503', async () => {
-  const { mock, get } = await serve({ slots: 2, latencyMs: 300 });
-  const statuses = (await Promise.all(Array.from({ length: 5 }, () => get()))).map((r) => r.statusCode);
-  expect(statuses.sort()).toEqual([200, 200, 503, 503, 503]);
-  expect(mock.counters).toEqual({ received: 5, accepted: 2, rejected: 3, inFlight: 0, peakInFlight: 2 });
+  // Slots held until the client lets go, so a slow machine cannot free one before all five arrive.
+  const { mock, get } = await serve({ slots: 2, latencyMs: 60_000 });
+  const controller = new AbortController();
+  const refused: number[] = [];
+  const sends = Array.from({ length: 5 }, () =>
+    get(controller.signal).then(
+      (res) => refused.push(res.statusCode),
+      () => {},
+    ),
+  );
+  await vi.waitFor(() => expect(refused).toHaveLength(3), { timeout: 10_000 });
+  expect(refused).toEqual([503, 503, 503]);
+  expect(mock.counters).toEqual({ received: 5, accepted: 2, rejected: 3, inFlight: 2, peakInFlight: 2 });
+  controller.abort();
+  await Promise.all(sends);
+  await vi.waitFor(() => expect(mock.counters.inFlight).toBe(0));
 });
 
 test('never refuses requests that arrive one at a time', async () => {

@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { runChaos } from '../helpers/chaos-run.js';
+import { defaultMix } from '../helpers/chaos-server.js';
 
 describe('a chaos run (3,000 requests, about one attempt in six faulted)', () => {
   it('loses nothing, repeats no POST, corrupts no body, retries nothing early, and leaves nothing behind', async () => {
@@ -13,7 +14,13 @@ describe('a chaos run (3,000 requests, about one attempt in six faulted)', () =>
     // The faults really happened, every kind of them (else the rest proves little).
     expect(report.requests, summary).toBeGreaterThanOrEqual(3000);
     expect(report.faultShare, summary).toBeGreaterThanOrEqual(0.12);
-    for (const [kind, count] of Object.entries(report.faults)) expect(count, `${kind} in ${summary}`).toBeGreaterThan(0);
+    // Which attempts a run makes depends on timing, so a kind expected only once or twice (a 429
+    // that pauses for seconds is kept that rare) may not come up; every kind expected 7 or more
+    // times must (missing one by chance: under 0.1 %).
+    const attempts = Object.values(report.faults).reduce((sum, count) => sum + count, 0);
+    for (const [kind, p] of Object.entries(defaultMix)) {
+      if (attempts * p >= 7) expect(report.faults[kind as keyof typeof report.faults], `${kind} in ${summary}`).toBeGreaterThan(0);
+    }
 
     expect(report.lost, summary).toBe(0);
     expect(report.unexpected, summary).toEqual([]);
