@@ -2,7 +2,9 @@
 // only when its key has room, sends it, and hands its result to the consumer through a bounded buffer.
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Engine } from '../engine/engine.js';
 import { isRateLimitedError } from '../errors.js';
+import type { GateRoom } from '../gate/gate.js';
 import type { MapClient } from './map-requests.js';
 import type { MapProgress, ToRequest } from './map-result.js';
 import { prepareRequest, type PreparedRequest } from './request-spec.js';
@@ -16,8 +18,11 @@ export interface Settled {
   cancelled?: true;
 }
 
-/** What the pull loop asks of the gates: a client, or the engine under one. */
-export type GateAccess = Pick<MapClient, 'ready' | 'stats'>;
+/**
+ * What the pull loop asks of the gates: a client, or the engine under one. The engine's `room()`
+ * is read per item where there is one; a client's full `stats()` otherwise.
+ */
+export type GateAccess = Pick<MapClient, 'ready' | 'stats'> & Partial<Pick<Engine, 'room'>>;
 
 /** The run, as an item's sender sees it. */
 export interface RunControl {
@@ -227,7 +232,7 @@ export class BulkRun<T, R extends Settled> implements BulkResults<R> {
   #roomNow(target: string | URL): Room | undefined {
     let stats;
     try {
-      stats = this.gates.stats(target);
+      stats = this.#room(target);
     } catch (reason) {
       return { key: '', rate: Infinity, error: { reason } };
     }
@@ -247,7 +252,7 @@ export class BulkRun<T, R extends Settled> implements BulkResults<R> {
       if (this.#stop.stopped) return undefined;
       let stats;
       try {
-        stats = this.gates.stats(target);
+        stats = this.#room(target);
       } catch (reason) {
         return { key: '', rate: Infinity, error: { reason } };
       }
@@ -269,10 +274,14 @@ export class BulkRun<T, R extends Settled> implements BulkResults<R> {
         return { key: '', rate: Infinity, error: { reason } };
       }
       if (this.#stop.stopped) return undefined;
-      const after = this.gates.stats(target);
+      const after = this.#room(target);
       if (!after) return { key: String(target), rate: Infinity };
       if ((this.#inFlightByKey.get(after.key) ?? 0) < after.limit) return after;
     }
+  }
+
+  #room(target: string | URL): GateRoom | undefined {
+    return this.gates.room === undefined ? this.gates.stats(target) : this.gates.room(target);
   }
 
   #send(item: T, index: number, prepared: PreparedRequest, key: string): void {

@@ -99,6 +99,8 @@ class ItemExchange<T, B> implements Dispatcher.DispatchHandler, AttemptTracker {
   /** The first hop's 3xx is being handed to `#redirect` (its data and end go there). */
   #handingOver = false;
   #opts: Dispatcher.DispatchOptions | undefined;
+  /** Where the run's stop holds this item. */
+  #stopSlot = -1;
 
   constructor(
     readonly context: DispatchContext<T, B>,
@@ -114,7 +116,7 @@ class ItemExchange<T, B> implements Dispatcher.DispatchHandler, AttemptTracker {
 
   start(): void {
     const { spec } = this;
-    this.stop.track(this);
+    this.#stopSlot = this.stop.track(this);
     if (spec.signal) {
       if (spec.signal.aborted) this.abort(spec.signal.reason);
       else spec.signal.addEventListener('abort', this, { once: true });
@@ -294,7 +296,7 @@ class ItemExchange<T, B> implements Dispatcher.DispatchHandler, AttemptTracker {
   #settle(result: RawResult<T, B>): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.stop.release(this);
+    this.stop.release(this.#stopSlot, this);
     this.spec.signal?.removeEventListener('abort', this);
     this.resolve(result);
   }

@@ -8,7 +8,7 @@ import { InvalidOptionError } from '../errors.js';
 import { expectFunction } from '../validate.js';
 import type { BodyReader } from './body-mode.js';
 import { createBulkDispatcher } from './bulk-dispatcher.js';
-import { BulkRun } from './bulk-run.js';
+import { BulkRun, type GateAccess } from './bulk-run.js';
 import { mapSender } from './map-sender.js';
 import { normalizeMapOptions, type MapOptions } from './map-options.js';
 import type { MapProgress, MapResult, ToRequest } from './map-result.js';
@@ -61,7 +61,7 @@ export function mapRequests<T>(...args: [...Run<T>, options: MapOptions & { body
 export function mapRequests<T, B>(...args: [...Run<T>, options: MapOptions & { body: BodyReader<B> }]): MapRun<T, B>;
 export function mapRequests<T>(...args: [...Run<T>, options?: MapOptions]): MapRun<T, unknown>;
 export function mapRequests<T>(client: MapClient, source: Source<T>, toRequest: ToRequest<T>, options?: MapOptions): MapRun<T, unknown> {
-  return startRun(client, source, toRequest, options, undefined, undefined);
+  return startRun(client, client, source, toRequest, options, undefined, undefined);
 }
 
 /**
@@ -75,12 +75,14 @@ export function mapMethod(getClient: () => MapClient, dispatcher: Dispatcher, fi
   let bulkDispatcher: Dispatcher | undefined;
   const direct = engine && (() => (bulkDispatcher ??= createBulkDispatcher(engine, dispatcher)));
   return ((source: Source<unknown>, toRequest: ToRequest<unknown>, options?: MapOptions) =>
-    startRun(getClient(), source, toRequest, fixedWindow ? { concurrency: Infinity, ...options } : options, dispatcher, direct?.())) as MapMethod;
+    startRun(getClient(), engine, source, toRequest, fixedWindow ? { concurrency: Infinity, ...options } : options, dispatcher, direct?.())) as MapMethod;
 }
 
 /** Validates the arguments eagerly and creates the run; nothing is pulled until it is iterated. */
 function startRun<T>(
   client: MapClient,
+  /** What the pull loop reads the gates through: the client's engine when known, else the client. */
+  gates: GateAccess | undefined,
   source: Source<T>,
   toRequest: ToRequest<T>,
   options: MapOptions | undefined,
@@ -93,7 +95,7 @@ function startRun<T>(
   }
   expectFunction('toRequest', toRequest);
   const normalized = normalizeMapOptions(options);
-  return new BulkRun<T, MapResult<T, unknown>>(client, source, toRequest, normalized, (control) =>
+  return new BulkRun<T, MapResult<T, unknown>>(gates ?? client, source, toRequest, normalized, (control) =>
     mapSender(control, { client, options: normalized, dispatcher, bulkDispatcher }),
   );
 }

@@ -32,7 +32,7 @@ export async function sendItem<T, B>(
 ): Promise<MapResult<T, B>> {
   const started = performance.now();
   const controller = new AbortController();
-  stop.track(controller);
+  const slot = stop.track(controller);
   // The item's own signal (in init, else on its Request) aborts that item only; the run's
   // stop aborts every item. Ours replaces it in `fetch`, so it is forwarded here.
   const own = prepared.init.signal ?? (prepared.input as Partial<Request>).signal ?? undefined;
@@ -67,6 +67,6 @@ export async function sendItem<T, B>(
     return { ...facts(response), ok: false, ...(response ? { response } : {}), error, ...cancelled };
   } finally {
     own?.removeEventListener('abort', onOwnAbort);
-    stop.release(controller);
+    stop.release(slot, controller);
   }
 }

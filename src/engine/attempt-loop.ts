@@ -155,6 +155,8 @@ class AttemptLoop<R> implements AdmissionRequest, TrackedRequest {
   readonly #total: Deadline | undefined;
   #retries = 0;
   #previousDelay = 0;
+  /** Where the engine's tracker holds this request. */
+  #trackerSlot = -1;
   /** Set when the client's close grace period ended with this request still out. */
   #closed: ClientClosedError | undefined;
 
@@ -182,7 +184,7 @@ class AttemptLoop<R> implements AdmissionRequest, TrackedRequest {
   }
 
   start(): Promise<R> {
-    this.#plan.tracker?.add(this);
+    this.#trackerSlot = this.#plan.tracker?.add(this) ?? -1;
     return this.#attempt(1);
   }
 
@@ -257,7 +259,7 @@ class AttemptLoop<R> implements AdmissionRequest, TrackedRequest {
     } finally {
       if (first) {
         this.#total?.dispose();
-        this.#plan.tracker?.delete(this);
+        this.#plan.tracker?.delete(this.#trackerSlot, this);
       }
     }
   }

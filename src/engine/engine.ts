@@ -4,7 +4,7 @@
 import { ClientClosedError } from '../errors.js';
 import { expectKnownKeys, expectObject, expectOptionalSignal } from '../validate.js';
 import { type ClientOptions, normalizeClientOptions, type NormalizedClientOptions, type RequestOptions, resolveRequestOptions } from '../client-options.js';
-import type { Gate, GateParts, GateStats } from '../gate/gate.js';
+import type { Gate, GateParts, GateRoom, GateStats } from '../gate/gate.js';
 import { BucketRoutes, routeOf } from '../gate/bucket-routes.js';
 import { GateEvents, type SluiceEventName, type SluiceListener } from '../gate/gate-events.js';
 import { GateRegistry } from '../gate/gate-registry.js';
@@ -48,6 +48,8 @@ export interface Engine {
   ready(key?: string | URL, options?: ReadyOptions): Promise<void>;
   stats(key: string | URL): GateStats | undefined;
   stats(): GateStats[];
+  /** The figures of `key`'s gate that say whether it has room now; undefined when it has no gate yet. */
+  room(key: string | URL): GateRoom | undefined;
   on<E extends SluiceEventName>(event: E, listener: SluiceListener<E>): () => void;
   /**
    * Stops admitting: new requests, queued ones, `ready()` waiters and requests between attempts
@@ -163,6 +165,7 @@ export function createEngine(options: ClientOptions = {}): Engine {
       if (key === undefined) return registry.all().map((gate) => gate.stats());
       return registry.find(keyOf(key))?.stats();
     }) as Engine['stats'],
+    room: (key) => registry.find(keyOf(key))?.room(),
     on: (event, listener) => events.on(event, listener),
     close() {
       if (closed) return;

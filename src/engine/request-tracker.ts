@@ -2,6 +2,7 @@
 // stands (queued, backing off, in flight) and knows when the last of them is gone.
 
 import { setMaxListeners } from 'node:events';
+import { SlotSet } from './slot-set.js';
 
 /** A request as the tracker sees it: something that can be told its attempt in flight must stop. */
 export interface TrackedRequest {
@@ -11,7 +12,7 @@ export interface TrackedRequest {
 
 /**
  * One per engine. A request joins when it starts and leaves when it settles; that costs the
- * healthy path two Set operations, and buys a `close()` that finishes.
+ * healthy path a slot taken and given back, and buys a `close()` that finishes.
  *
  * `closing` is the one signal every wait *between* attempts listens to (a backoff, a server's
  * time, an asynchronous policy or `beforeRetry` hook): close() aborts it, and those waits end at
@@ -19,7 +20,7 @@ export interface TrackedRequest {
  * shared signal — they are reached one by one through `abortInFlight` when the grace period ends.
  */
 export class RequestTracker {
-  readonly #live = new Set<TrackedRequest>();
+  readonly #live = new SlotSet<TrackedRequest>();
   readonly #closing = new AbortController();
   #onEmpty: (() => void)[] = [];
 
@@ -37,12 +38,13 @@ export class RequestTracker {
     return this.#live.size;
   }
 
-  add(request: TrackedRequest): void {
-    this.#live.add(request);
+  /** Returns the request's slot, for `delete`. */
+  add(request: TrackedRequest): number {
+    return this.#live.add(request);
   }
 
-  delete(request: TrackedRequest): void {
-    if (!this.#live.delete(request) || this.#live.size > 0) return;
+  delete(slot: number, request: TrackedRequest): void {
+    if (!this.#live.delete(slot, request) || this.#live.size > 0) return;
     for (const resolve of this.#onEmpty.splice(0)) resolve();
   }
 
@@ -53,7 +55,7 @@ export class RequestTracker {
 
   /** Tells every request still out that its attempt in flight must stop now. */
   abortInFlight(): void {
-    for (const request of [...this.#live]) request.abortInFlight();
+    for (const request of this.#live.values()) request.abortInFlight();
   }
 
   /** Resolves once no request is left (at once when none is). */

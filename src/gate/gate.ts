@@ -113,6 +113,13 @@ export interface GateStats {
   responses: Readonly<Record<CountedStatus, number>>;
 }
 
+/**
+ * The few live figures that say whether a gate has room now: what a bulk run reads before each
+ * pull. A small object, where `stats()` copies every counter (6.6 KB of garbage per request when
+ * asked per item of a million-item run).
+ */
+export type GateRoom = Pick<GateStats, 'key' | 'inFlight' | 'queued' | 'limit' | 'rate' | 'pausedUntil'>;
+
 export class Gate {
   readonly handle: KeyHandle;
   #timer: NodeJS.Timeout | undefined;
@@ -220,13 +227,8 @@ export class Gate {
     const tally = this.#tally;
     const { refused } = tally;
     return {
-      key: this.key,
-      inFlight: s.inFlight,
-      queued: this.parts.queue.size,
-      limit: s.window.limit,
-      rate: s.pace === undefined ? Infinity : paceRate(s.pace),
+      ...this.room(),
       rateState: s.pace === undefined ? 'off' : paceMode(s.pace),
-      pausedUntil: s.pausedUntil > now ? s.pausedUntil : undefined,
       remaining: s.remaining,
       retryBudget: s.budget === undefined ? Infinity : budgetRemaining(s.budget, now),
       counters: {
@@ -241,6 +243,19 @@ export class Gate {
       refused: { ...refused },
       attempts: { ...tally.attempts },
       responses: { ...tally.responses },
+    };
+  }
+
+  /** The part of `stats()` a bulk run reads before each pull, without copying the counters. */
+  room(): GateRoom {
+    const s = this.#state;
+    return {
+      key: this.key,
+      inFlight: s.inFlight,
+      queued: this.parts.queue.size,
+      limit: s.window.limit,
+      rate: s.pace === undefined ? Infinity : paceRate(s.pace),
+      pausedUntil: s.pausedUntil > this.parts.now() ? s.pausedUntil : undefined,
     };
   }
 

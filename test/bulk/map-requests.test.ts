@@ -143,6 +143,15 @@ describe('pulling on capacity', () => {
     expect(await done).toHaveLength(200);
   });
 
+  it("reads the key's room from the engine, not from a full stats() per item", async () => {
+    // stats() copies every counter of the key: 6.6 KB of garbage per item of a million-item run.
+    const server = await loopback([http.get('*/item/:i', () => HttpResponse.text('ok'))]);
+    const c = client();
+    const stats = vi.spyOn(c, 'stats');
+    expect(await collect(c.map(range(50), (i) => `${server.origin}/item/${i}`))).toHaveLength(50);
+    expect(stats).not.toHaveBeenCalled();
+  });
+
   it('does not pull while the key is paused by a 429', async () => {
     const bucket = tokenBucket({ rate: 4, burst: 2, dialect: 'retry-after-only', retryAfter: 'ms' });
     const server = await loopback(bucket.handlers);

@@ -38,3 +38,30 @@ describe('retry budget over a long queued burst', () => {
     engine.close();
   });
 });
+
+describe('room()', () => {
+  it("gives the figures of stats() that tell whether a key has room, as the key's state moves", async () => {
+    const engine = createEngine({ limits: { concurrency: 2 }, rate: false });
+    const url = new URL('http://127.0.0.1:1/item');
+    expect(engine.room(url)).toBeUndefined();
+    const release: (() => void)[] = [];
+    const requests = Array.from({ length: 3 }, () =>
+      engine.run<number>({ url, method: 'GET', idempotencyKey: false, replayable: () => true }, () =>
+        new Promise<AttemptResult<number>>((resolve) =>
+          release.push(() => resolve({ outcome: { type: 'response', status: 200, headers: new Headers() }, value: 200 })),
+        ),
+      ),
+    );
+    const fields = ({ key, inFlight, queued, limit, rate, pausedUntil }: NonNullable<ReturnType<typeof engine.room>>) => ({ key, inFlight, queued, limit, rate, pausedUntil });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(engine.room(url)).toEqual({ key: 'http://127.0.0.1:1', inFlight: 2, queued: 1, limit: 2, rate: Infinity, pausedUntil: undefined });
+    expect(engine.room('http://127.0.0.1:1')).toEqual(fields(engine.stats(url)!));
+    for (const next of release.splice(0)) next();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(engine.room(url)).toMatchObject({ inFlight: 1, queued: 0 });
+    expect(engine.room(url)).toEqual(fields(engine.stats(url)!));
+    for (const next of release.splice(0)) next();
+    expect(await Promise.all(requests)).toEqual([200, 200, 200]);
+    engine.close();
+  });
+});
