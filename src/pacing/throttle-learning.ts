@@ -75,7 +75,15 @@ export function fitAfterThrottle(s: PacerState, now: number): void {
     return;
   }
   const paced = m.estimated !== undefined;
-  const decision = paceAfterThrottle(fit, { throttledRate, paced, demandRate, heldTooHigh, options: o });
+  if (paced && Number.isFinite(throttledRate)) m.peakRate = Math.max(m.peakRate, throttledRate);
+  // A fit that explains nothing means others share the bucket only where timing noise cannot
+  // explain it: when bunched arrivals a pace's spacing apart may collide, it says nothing
+  // (measured in simulation: 500/s, B = 1, 20,000 requests ran 4.2 × ideal taken as shared,
+  // 2.8 × without).
+  const peakRate = 1000 / throttledRate > jitterMs(s) ? m.peakRate : undefined;
+  const shared = m.shared;
+  const decision = paceAfterThrottle(fit, { throttledRate, paced, demandRate, heldTooHigh, peakRate, shared, options: o });
+  m.shared = decision.sharedScale !== undefined;
   const { range } = decision;
   // The least burst the chosen range allows; an inconsistent fit says nothing about it.
   if (fit.consistent) {
@@ -161,6 +169,7 @@ export function leaveWhenUnlimited(s: PacerState, now: number): void {
   if (s.mode === 'estimated' && s.throttle.estimated!.cap === Infinity && s.rate >= s.o.unboundedAbove) {
     s.mode = 'unbounded';
     s.throttle.estimated = undefined;
+    s.throttle.shared = false;
     applyRate(s, now);
   }
 }
