@@ -149,7 +149,6 @@ export function paceAfterThrottle(
   return { base, cap: Math.max(base, range.high), creep, held: false, range };
 }
 
-
 /**
  * The rate `elapsedS` of binding time after a shared pace started at `base`: additive increase by
  * `creep` × `scale` per second, the same for every client whose refusals reached the same peak

@@ -22,7 +22,8 @@ function currentRate(s: PacerState, now: number): number {
     case 'estimated': {
       const e = s.throttle.estimated!;
       const elapsedS = Math.max(0, now - e.since) / 1000;
-      const grown = e.sharedScale === undefined
+      const grown =
+        e.sharedScale === undefined
           ? e.base * (1 + e.creep) ** elapsedS
           : sharedRate(e.base, e.sharedScale, s.o.creepPerSecond, elapsedS);
       return Math.max(minRate, Math.min(e.cap, grown));

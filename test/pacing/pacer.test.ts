@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
 import { fitBucketRate, replayBurstBounds, type Outcome, type RateRange } from '../../src/pacing/bucket-fit.js';
 import { syncTokens } from '../../src/pacing/header-pacing.js';
-import { paceAfterThrottle } from '../../src/pacing/pace-after-throttle.js';
+import { paceAfterThrottle, sharedRate } from '../../src/pacing/pace-after-throttle.js';
 import { withJitter } from '../../src/pacing/pace-rate.js';
 import { pacerDefaults } from '../../src/pacing/pacer-options.js';
 import { rampRate } from '../../src/pacing/slow-start.js';
@@ -280,6 +280,23 @@ describe('pure pieces', () => {
       expect(d.creep).toBe(0);
       const above = paceAfterThrottle({ ranges: [range(0.05, 110)], consistent: true }, { throttledRate: 1500, paced: false, demandRate: 176, options });
       expect(above.base).toBeCloseTo(110);
+    });
+
+    it('paces a paced episode no bucket explains as shared: cut to 0.8 × the rate refused at, then the same increase whatever the rate', () => {
+      const d = paceAfterThrottle({ ranges: [range(90, 90)], consistent: false }, { throttledRate: 60, paced: true, peakRate: 100, options });
+      expect(d.base).toBeCloseTo(48);
+      expect(d.cap).toBe(Infinity);
+      expect(d.sharedScale).toBe(100);
+      // Two clients squeezed differently grow by the same amount (AIMD: what makes shares converge).
+      const grown = (base: number, s: number) => sharedRate(base, 100, options.creepPerSecond, s) - base;
+      expect(grown(10, 2)).toBeCloseTo(grown(80, 2));
+      expect(grown(10, 2)).toBeCloseTo(4);
+      // Slow while a throttle is recent, faster the longer none comes.
+      expect(grown(10, 7)).toBeGreaterThan(100);
+      // A fit that is consistent again does not end it once sharing was seen.
+      const again = paceAfterThrottle({ ranges: [range(99, 101, 100)], consistent: true }, { throttledRate: 60, paced: true, peakRate: 100, shared: true, options });
+      expect(again.held).toBe(false);
+      expect(again.sharedScale).toBe(100);
     });
 
     it('does not hold on a fit that explains nothing', () => {
