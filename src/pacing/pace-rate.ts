@@ -1,6 +1,7 @@
 // The rate each pacing mode calls for, from the pacer's state alone, and the one place that hands
 // it to the token bucket: every mode changes its state, then applies.
 
+import { sharedRate } from './pace-after-throttle.js';
 import type { PacerState } from './pacer-state.js';
 import { setRate } from './token-bucket.js';
 
@@ -20,8 +21,12 @@ function currentRate(s: PacerState, now: number): number {
       return Infinity;
     case 'estimated': {
       const e = s.throttle.estimated!;
-      const creeping = e.base * (1 + e.creep) ** (Math.max(0, now - e.since) / 1000);
-      return Math.max(minRate, Math.min(e.cap, creeping));
+      const elapsedS = Math.max(0, now - e.since) / 1000;
+      const grown =
+        e.sharedScale === undefined
+          ? e.base * (1 + e.creep) ** elapsedS
+          : sharedRate(e.base, e.sharedScale, s.o.creepPerSecond, elapsedS);
+      return Math.max(minRate, Math.min(e.cap, grown));
     }
     case 'held':
       // Probing leaves 'held' for 'estimated' (see `trackQuiet`).

@@ -131,6 +131,14 @@ export interface ThrottleMemory {
   /** Depth the fitted burst allows. */
   fitDepth: number;
   pendingFit: PendingFit | undefined;
+  /** The highest paced rate a throttle ended (0: none yet): the scale of a shared pace's increase. */
+  peakRate: number;
+  /**
+   * Others share the server's bucket (a paced fit explained nothing): every later throttle cuts
+   * and grows as a shared pace, until the rate leaves pacing. A fit of a shared bucket describes
+   * only what the others left at the time: held at it, a squeezed client stayed at 5/s for 20 s.
+   */
+  shared: boolean;
 }
 
 /** X-RateLimit-like headers without a stated window: what `remaining` has shown so far. */
@@ -210,6 +218,8 @@ export function createPacerState(options: PacerOptions = {}, now = 0): PacerStat
       depthCap: Infinity,
       fitDepth: Infinity,
       pendingFit: undefined,
+      peakRate: 0,
+      shared: false,
     },
     header: { policyRate: undefined, remaining: {}, maxRemaining: -1 },
     fixed: createFixedWindowMemory(),

@@ -6,7 +6,7 @@
 
 import { loadavg } from 'node:os';
 import { useBuiltSluice } from './build-sluice.js';
-import { fmtS } from './format.js';
+import { fmtRate, fmtS } from './format.js';
 import { runClientsTogether, startServer } from './processes.js';
 import type { ClientResult } from './protocol.js';
 import { tokenBucketIdealMs } from './true-limit.js';
@@ -50,12 +50,13 @@ for (const k of counts) {
 
   const windowMs = windowMsFor(wall);
   const windows = Math.ceil(wall / windowMs);
-  console.log(`\n| process | done at s | failed | ${Array.from({ length: windows }, (_, w) => `${(w * windowMs) / 1000}–${((w + 1) * windowMs) / 1000} s`).join(' | ')} | successes while all worked | share |`);
-  console.log(`|---|---:|---:|${'---:|'.repeat(windows)}---:|---:|`);
+  console.log(`\n| process | done at s | failed | ${Array.from({ length: windows }, (_, w) => `${(w * windowMs) / 1000}–${((w + 1) * windowMs) / 1000} s`).join(' | ')} | successes while all worked | share | pace and window at the end |`);
+  console.log(`|---|---:|---:|${'---:|'.repeat(windows)}---:|---:|---|`);
   const shares = results.map((r, i) => {
     const perWindow = Array.from({ length: windows }, (_, w) => r.successAt!.filter((t) => t - start >= w * windowMs && t - start < (w + 1) * windowMs).length);
     const share = during[i]! / fair;
-    console.log(`| ${i + 1} | ${fmtS(ends[i]! - start)} | ${r.failed} | ${perWindow.join(' | ')} | ${during[i]} | ${share.toFixed(2)} |`);
+    const gate = r.gate as { rate?: unknown; rateState?: unknown; limit?: unknown } | undefined;
+    console.log(`| ${i + 1} | ${fmtS(ends[i]! - start)} | ${r.failed} | ${perWindow.join(' | ')} | ${during[i]} | ${share.toFixed(2)} | ${fmtRate(gate?.rate)} (${String(gate?.rateState)}), window ${String(gate?.limit)} |`);
     return share;
   });
   const refused = counters.rejected ?? 0;

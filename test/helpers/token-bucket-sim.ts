@@ -137,15 +137,51 @@ export const simDefaults = Object.freeze({
 });
 
 type SimEvent =
-  | { at: number; seq: number; kind: 'arrive'; id: number; sentAt: number; backMs: number }
-  | { at: number; seq: number; kind: 'respond'; id: number; sentAt: number; status: number; retryAfterS: number; rateLimit?: RateLimitObservation }
-  | { at: number; seq: number; kind: 'wake' };
+  | { at: number; seq: number; kind: 'arrive'; client: number; id: number; sentAt: number; backMs: number }
+  | {
+      at: number;
+      seq: number;
+      kind: 'respond';
+      client: number;
+      id: number;
+      sentAt: number;
+      status: number;
+      retryAfterS: number;
+      rateLimit?: RateLimitObservation;
+    }
+  | { at: number; seq: number; kind: 'wake'; client: number };
 
 /** An event before it gets its tie-breaking sequence number. */
 type Unscheduled = SimEvent extends infer E ? (E extends SimEvent ? Omit<E, 'seq'> : never) : never;
 
 /** Run one simulation to completion. Deterministic for given parameters. */
 export function runTokenBucketSim(params: SimParams): SimResult {
+  const { clients, ...combined } = runSharedBucketSim({ ...params, clients: 1 });
+  const only = clients[0]!;
+  return { ...combined, finalRate: only.finalRate, finalState: only.finalState };
+}
+
+/** One of several independent clients (separate processes: nothing shared but the server). */
+export interface SimClientResult {
+  /** Virtual ms of its last response. */
+  wallMs: number;
+  throttled: number;
+  pauses: number;
+  failed: number;
+  /** Virtual time of each of its successes, in order. */
+  successAt: number[];
+  finalRate: number;
+  finalState: string;
+}
+
+/**
+ * `clients` independent clients, each with its own pacer, window, pause and `requests` requests,
+ * all submitted at t = 0, against one token-bucket server: fairness without coordination. The
+ * combined result counts every client; `idealMs` is for all their requests together.
+ */
+export function runSharedBucketSim(
+  params: SimParams & { clients: number },
+): Omit<SimResult, 'finalRate' | 'finalState'> & { clients: SimClientResult[] } {
   const p = { ...simDefaults, ...params };
   const random = mulberry32(p.seed);
   const events = new MinHeap<SimEvent>((a, b) => a.at - b.at || a.seq - b.seq);
@@ -155,36 +191,42 @@ export function runTokenBucketSim(params: SimParams): SimResult {
   };
 
   const server = { tokens: p.burst, last: 0 };
-  const pacer = p.pacer(0);
-  const queue: number[] = Array.from({ length: p.requests }, (_, i) => i);
-  const attemptsOf = new Uint16Array(p.requests);
-  let window = p.initialWindow;
-  let inFlight = 0;
-  let pausedUntil = 0;
-  let wakeAt = Infinity;
-  let done = 0;
-  let failed = 0;
-  let throttled = 0;
-  let pauses = 0;
+  const clients = Array.from({ length: p.clients }, (_, c) => ({
+    pacer: p.pacer(0),
+    queue: Array.from({ length: p.requests }, (_, i) => i),
+    attemptsOf: new Uint16Array(p.requests),
+    window: p.initialWindow,
+    inFlight: 0,
+    pausedUntil: 0,
+    wakeAt: Infinity,
+    done: 0,
+    result: { wallMs: 0, throttled: 0, pauses: 0, failed: 0, successAt: [] as number[] },
+    // The first client's stalls are drawn as a single client's always were.
+    stall: stallSchedule(p.stalls?.client, p.maxVirtualMs, mulberry32(p.seed + 0x5eed + 7919 * c)),
+  }));
+  type Client = (typeof clients)[number];
   let attempts = 0;
-  let lastResponse = 0;
   let now = 0;
 
-  const pump = (): void => {
-    while (queue.length > 0 && inFlight < Math.floor(window)) {
-      const wait = Math.max(pausedUntil - now, pacer.delayUntilToken(now));
+  const pump = (client: number): void => {
+    const c = clients[client]!;
+    while (c.queue.length > 0 && c.inFlight < Math.floor(c.window)) {
+      const wait = Math.max(c.pausedUntil - now, c.pacer.delayUntilToken(now));
       if (wait > 0) {
-        wakeAt = armWake(now + wait, wakeAt, schedule);
+        if (now + wait < c.wakeAt) {
+          c.wakeAt = now + wait;
+          schedule({ at: c.wakeAt, kind: 'wake', client });
+        }
         return;
       }
-      const id = queue.shift()!;
-      pacer.onSend(now);
-      inFlight++;
+      const id = c.queue.shift()!;
+      c.pacer.onSend(now);
+      c.inFlight++;
       attempts++;
-      attemptsOf[id]!++;
+      c.attemptsOf[id]!++;
       const rtt = p.rttMs[0] + random() * (p.rttMs[1] - p.rttMs[0]);
       const out = rtt * (0.3 + 0.4 * random());
-      schedule({ at: now + out, kind: 'arrive', id, sentAt: now, backMs: rtt - out });
+      schedule({ at: now + out, kind: 'arrive', client, id, sentAt: now, backMs: rtt - out });
     }
   };
 
@@ -200,6 +242,7 @@ export function runTokenBucketSim(params: SimParams): SimResult {
     schedule({
       at: respondAt,
       kind: 'respond',
+      client: event.client,
       id: event.id,
       sentAt: event.sentAt,
       status: ok ? 200 : 429,
@@ -208,32 +251,32 @@ export function runTokenBucketSim(params: SimParams): SimResult {
     });
   };
 
-  const respond = (event: Extract<SimEvent, { kind: 'respond' }>): void => {
-    inFlight--;
-    lastResponse = now;
+  const respond = (c: Client, event: Extract<SimEvent, { kind: 'respond' }>): void => {
+    c.inFlight--;
+    c.result.wallMs = now;
     const base = { sentAt: event.sentAt, ...(event.rateLimit === undefined ? {} : { rateLimit: event.rateLimit }) };
     if (event.status === 429) {
-      throttled++;
+      c.result.throttled++;
       const until = now + event.retryAfterS * 1000;
-      if (pausedUntil <= now) pauses++;
-      pausedUntil = Math.max(pausedUntil, until);
-      if (attemptsOf[event.id]! >= p.maxAttempts) failed++;
-      else queue.unshift(event.id);
-      hold(pacer.onResponse(now, { throttled: true, pausedUntil, ...base }));
+      if (c.pausedUntil <= now) c.result.pauses++;
+      c.pausedUntil = Math.max(c.pausedUntil, until);
+      if (c.attemptsOf[event.id]! >= p.maxAttempts) c.result.failed++;
+      else c.queue.unshift(event.id);
+      hold(c, c.pacer.onResponse(now, { throttled: true, pausedUntil: c.pausedUntil, ...base }));
     } else {
-      done++;
-      window = Math.min(p.maxWindow, window + 1);
-      hold(pacer.onResponse(now, { throttled: false, ...base }));
+      c.done++;
+      c.result.successAt.push(now);
+      c.window = Math.min(p.maxWindow, c.window + 1);
+      hold(c, c.pacer.onResponse(now, { throttled: false, ...base }));
     }
   };
   /** As the gate does: a hold the pacer asks for becomes the key's pause. */
-  const hold = (until: number | undefined | void): void => {
-    if (typeof until === 'number' && until > pausedUntil) pausedUntil = until;
+  const hold = (c: Client, until: number | undefined | void): void => {
+    if (typeof until === 'number' && until > c.pausedUntil) c.pausedUntil = until;
   };
 
-  const clientStall = stallSchedule(p.stalls?.client, p.maxVirtualMs, mulberry32(p.seed + 0x5eed));
   const serverStall = stallSchedule(p.stalls?.server, p.maxVirtualMs, mulberry32(p.seed + 0x5eee));
-  pump();
+  clients.forEach((_, i) => pump(i));
   let timedOut = false;
   for (let event = events.pop(); event !== undefined; event = events.pop()) {
     now = event.at;
@@ -241,31 +284,33 @@ export function runTokenBucketSim(params: SimParams): SimResult {
       timedOut = true;
       break;
     }
+    const c = clients[event.client]!;
     // A stalled process handles the event when its spell ends (in the order they came).
-    const stalledUntil = (event.kind === 'arrive' ? serverStall : clientStall).end(now);
+    const stalledUntil = (event.kind === 'arrive' ? serverStall : c.stall).end(now);
     if (stalledUntil !== undefined) {
-      if (event.kind === 'wake' && event.at === wakeAt) wakeAt = stalledUntil;
+      if (event.kind === 'wake' && event.at === c.wakeAt) c.wakeAt = stalledUntil;
       schedule({ ...event, at: stalledUntil } as Unscheduled);
       continue;
     }
     if (event.kind === 'arrive') serve(event);
-    else if (event.kind === 'respond') respond(event);
-    else if (event.at === wakeAt) wakeAt = Infinity;
-    if (clientStall.end(now) === undefined) pump();
+    else if (event.kind === 'respond') respond(c, event);
+    else if (event.at === c.wakeAt) c.wakeAt = Infinity;
+    if (c.stall.end(now) === undefined) pump(event.client);
   }
 
-  const idealMs = idealWallMs(p.requests, p.rate, p.burst);
+  const wallMs = Math.max(...clients.map((c) => c.result.wallMs));
+  const idealMs = idealWallMs(p.clients * p.requests, p.rate, p.burst);
+  const sum = (f: (c: Client) => number): number => clients.reduce((a, c) => a + f(c), 0);
   return {
-    wallMs: lastResponse,
+    wallMs,
     idealMs,
-    ratio: idealMs === 0 ? Infinity : lastResponse / idealMs,
-    throttled,
-    pauses,
-    failed: failed + (p.requests - done - failed),
+    ratio: idealMs === 0 ? Infinity : wallMs / idealMs,
+    throttled: sum((c) => c.result.throttled),
+    pauses: sum((c) => c.result.pauses),
+    failed: sum((c) => c.result.failed + (p.requests - c.done - c.result.failed)),
     attempts,
-    finalRate: pacer.rate,
-    finalState: pacer.state,
     timedOut,
+    clients: clients.map((c) => ({ ...c.result, finalRate: c.pacer.rate, finalState: c.pacer.state })),
   };
 }
 

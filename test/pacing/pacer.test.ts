@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
 import { fitBucketRate, replayBurstBounds, type Outcome, type RateRange } from '../../src/pacing/bucket-fit.js';
 import { syncTokens } from '../../src/pacing/header-pacing.js';
-import { paceAfterThrottle } from '../../src/pacing/pace-after-throttle.js';
+import { paceAfterThrottle, sharedRate } from '../../src/pacing/pace-after-throttle.js';
 import { withJitter } from '../../src/pacing/pace-rate.js';
 import { pacerDefaults } from '../../src/pacing/pacer-options.js';
 import { rampRate } from '../../src/pacing/slow-start.js';
@@ -280,6 +280,23 @@ describe('pure pieces', () => {
       expect(d.creep).toBe(0);
       const above = paceAfterThrottle({ ranges: [range(0.05, 110)], consistent: true }, { throttledRate: 1500, paced: false, demandRate: 176, options });
       expect(above.base).toBeCloseTo(110);
+    });
+
+    it('paces a paced episode no bucket explains as shared: cut to 0.8 × the rate refused at, then the same increase whatever the rate', () => {
+      const d = paceAfterThrottle({ ranges: [range(90, 90)], consistent: false }, { throttledRate: 60, paced: true, peakRate: 100, options });
+      expect(d.base).toBeCloseTo(48);
+      expect(d.cap).toBe(Infinity);
+      expect(d.sharedScale).toBe(100);
+      // Two clients squeezed differently grow by the same amount (AIMD: what makes shares converge).
+      const grown = (base: number, s: number) => sharedRate(base, 100, options.creepPerSecond, s) - base;
+      expect(grown(10, 2)).toBeCloseTo(grown(80, 2));
+      expect(grown(10, 2)).toBeCloseTo(4);
+      // Slow while a throttle is recent, faster the longer none comes.
+      expect(grown(10, 7)).toBeGreaterThan(100);
+      // A fit that is consistent again does not end it once sharing was seen.
+      const again = paceAfterThrottle({ ranges: [range(99, 101, 100)], consistent: true }, { throttledRate: 60, paced: true, peakRate: 100, shared: true, options });
+      expect(again.held).toBe(false);
+      expect(again.sharedScale).toBe(100);
     });
 
     it('does not hold on a fit that explains nothing', () => {
@@ -602,7 +619,7 @@ describe('PacerDriver', () => {
       expect(c.rate).toBeGreaterThan(2 * capped);
     });
 
-    it('probes a held rate only after it has bound for probeAfterMs without a throttle, by at most twice itself before reopening', () => {
+    it('probes a held rate only after it has bound for probeAfterMs without a throttle, growing past twice itself when never refused', () => {
       const held = (): PacerDriver => {
         const c = createPacerDriver({ probeAfterMs: 10_000 }, 0);
         drive(c, 0, 8000, retryAfterServer());
@@ -616,12 +633,12 @@ describe('PacerDriver', () => {
       expect(light.state).toBe('held');
       expect(light.rate).toBe(rate);
 
-      // Backlogged, never refused: 10 s of hold, then 2 %/s towards twice the held rate.
+      // Backlogged, never refused: 10 s of hold, then growth that speeds up the longer no throttle
+      // comes (a share others left may be all there is), up to twice the held rate, then reopened.
       const probing = held();
       drive(probing, 8000, 28_000, () => ({ throttled: false }));
-      expect(probing.state).toBe('estimated');
-      expect(probing.rate).toBeGreaterThan(1.05 * rate);
-      expect(probing.rate).toBeLessThan(2 * rate);
+      expect(probing.state).not.toBe('held');
+      expect(probing.rate).toBeGreaterThan(2 * rate);
     });
 
     it('against an unchanged server, a probe of a held rate costs about one throttle per probeAfterMs', () => {
