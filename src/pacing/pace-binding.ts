@@ -22,10 +22,12 @@ export interface PaceBinding {
   lastSend: number;
   /** Sends per token offered over the last few sends (≥ 1: every token taken; 0: none yet). */
   utilization: number;
+  /** When a send the pacer allowed was last held for a token shared with other processes. */
+  heldAt: number;
 }
 
 export function createPaceBinding(): PaceBinding {
-  return { offered: 0, atSend: new Float64Array(LOOKBACK), sends: 0, lastSend: -Infinity, utilization: 0 };
+  return { offered: 0, atSend: new Float64Array(LOOKBACK), sends: 0, lastSend: -Infinity, utilization: 0, heldAt: -Infinity };
 }
 
 /** The pacer ran at `rate` per second from `from` to `to` (ms), unpaused. */
@@ -47,10 +49,22 @@ export function bindingOnSend(b: PaceBinding, now: number): void {
 }
 
 /**
- * True when the last sends took the tokens as they came and sending has not stopped since: a
- * binding pacer releases at least every 1/`rate` (three of them for timer lateness).
+ * A send waited for a token of the pace that other processes share (a lease from the fleet's
+ * cell): the pace binds, though this copy of it offered more than was sent — the fleet's sends
+ * follow the cell's times, reserved ahead, and trail a pace that is still growing.
+ */
+export function bindingOnShareWait(b: PaceBinding, now: number): void {
+  b.heldAt = now;
+}
+
+/**
+ * True when a send is waiting for a shared token, or when the last sends took the tokens as they
+ * came and sending has not stopped since: a binding pacer releases at least every 1/`rate` (three
+ * of them for timer lateness).
  */
 export function paceBound(b: PaceBinding, now: number, rate: number): boolean {
-  if (!(b.utilization >= BOUND_ABOVE) || !Number.isFinite(rate)) return false;
-  return now - b.lastSend <= (3 * 1000) / rate + 20;
+  if (!Number.isFinite(rate)) return false;
+  const recent = (3 * 1000) / rate + 20;
+  if (now - b.heldAt <= recent) return true;
+  return b.utilization >= BOUND_ABOVE && now - b.lastSend <= recent;
 }

@@ -3,7 +3,7 @@
 
 import { markAnswered, pushOutcome, pushSend, sentOneAtATime } from './attempt-history.js';
 import { onRateLimit } from './header-pacing.js';
-import { accrueOffered, bindingOnSend } from './pace-binding.js';
+import { accrueOffered, bindingOnSend, bindingOnShareWait } from './pace-binding.js';
 import { applyRate } from './pace-rate.js';
 import { createPacerState, type PacerResponse, type PacerState } from './pacer-state.js';
 import type { PacerOptions } from './pacer-options.js';
@@ -52,6 +52,16 @@ export function paceOnSend(pace: Pace, now: number, waiting = Infinity): void {
   pushSend(t.sends, now, t.inFlight);
   t.inFlight++;
   t.lastSend = now;
+}
+
+/**
+ * A release this pace allows waits for the token other processes share with it (a lease). Only a
+ * slow start counts that as binding: the fleet's sends trail a ramp that doubles while the
+ * leases are reserved ahead. Past it, a copy whose rate is above the fleet's is not what holds
+ * the sends (the cell is), and creeping it would lift the fleet's pace with no test of it.
+ */
+export function paceWaitsForShare(pace: Pace, now: number): void {
+  if (pace.kind === 'adaptive' && pace.state.mode === 'slow-start') bindingOnShareWait(pace.state.traffic.binding, now);
 }
 
 /**

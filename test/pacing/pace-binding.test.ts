@@ -1,7 +1,7 @@
 // Tests for PaceBinding: whether the pacer or demand limits sending, from tokens offered vs used.
 
 import { describe, expect, it } from 'vitest';
-import { accrueOffered, bindingOnSend, createPaceBinding, paceBound, type PaceBinding } from '../../src/pacing/pace-binding.js';
+import { accrueOffered, bindingOnSend, bindingOnShareWait, createPaceBinding, paceBound, type PaceBinding } from '../../src/pacing/pace-binding.js';
 
 /** Sends every `everyMs` from `from` to `to` while the pacer offers `rate` per second. */
 function run(b: PaceBinding, rate: number, everyMs: number, from = 0, to = 1000): number {
@@ -33,6 +33,15 @@ describe('PaceBinding', () => {
     const b = createPaceBinding();
     const last = run(b, 100, 10);
     expect(paceBound(b, last + 100, 100)).toBe(false);
+    expect(paceBound(b, last, Infinity)).toBe(false);
+  });
+
+  it('counts a sender waiting for a token shared with other processes as bound, while it waits', () => {
+    const b = createPaceBinding();
+    const last = run(b, 1000, 10);
+    bindingOnShareWait(b, last);
+    expect(paceBound(b, last, 1000)).toBe(true);
+    expect(paceBound(b, last + 100, 1000)).toBe(false);
     expect(paceBound(b, last, Infinity)).toBe(false);
   });
 

@@ -8,6 +8,7 @@ import { syncTokens } from '../../src/pacing/header-pacing.js';
 import { paceAfterThrottle, sharedRate } from '../../src/pacing/pace-after-throttle.js';
 import { withJitter } from '../../src/pacing/pace-rate.js';
 import { pacerDefaults } from '../../src/pacing/pacer-options.js';
+import { paceWaitsForShare } from '../../src/pacing/pacer.js';
 import { rampRate } from '../../src/pacing/slow-start.js';
 import { createPacerDriver, type PacerDriver } from '../helpers/pacer-driver.js';
 import type { RateLimitObservation } from '../../src/ratelimit/types.js';
@@ -602,6 +603,35 @@ describe('PacerDriver', () => {
       // The first few sends after the pause still look paced (their lookback spans the pause).
       expect(light.rate).toBeLessThan(1.01 * before);
       expect(backlogged.rate).toBeGreaterThan(1.2 * before);
+    });
+
+    it('judges a slow start whose sends wait for tokens shared with other processes as binding', () => {
+      // 50/s sent against a ramp that doubles every 50 ms, refused at the 30th: alone, that is
+      // light demand (pace at what was sent, capped); held back by a fleet's lease, it is the pace.
+      const run = (sharing: boolean) => {
+        const c = createPacerDriver({}, 0);
+        let n = 0;
+        offer(c, 0, 700, 20, (_, now) => {
+          if (sharing) paceWaitsForShare(c.pace, now);
+          return ++n === 30 ? { throttled: true, pausedUntil: now + 1000 } : { throttled: false };
+        });
+        drive(c, 700, 1800, () => ({ throttled: false }));
+        return c.stateData.throttle.estimated!;
+      };
+      expect(run(false)).toMatchObject({ soft: true, creep: 0 });
+      expect(run(true).soft).toBe(false);
+      expect(run(true).creep).toBeGreaterThan(0);
+    });
+
+    it('measures what light demand sent from the slow start, not from when the key was made', () => {
+      // Made at 0, first used at 5 s: 100/s of demand, refused at its 30th request (~0.3 s in).
+      const c = createPacerDriver({}, 0);
+      let n = 0;
+      offer(c, 5000, 5400, 10, (_, now) => (++n === 30 ? { throttled: true, pausedUntil: now + 1000 } : { throttled: false }));
+      drive(c, 5400, 6100, () => ({ throttled: false }));
+      expect(c.state).toBe('estimated');
+      // Averaged over the whole second before the refusal, it would pace at about 30/s.
+      expect(c.rate).toBeGreaterThan(80);
     });
 
     it('reopens a cap set by a throttle that light demand ran into, once the pace binds at it for a second without a throttle', () => {

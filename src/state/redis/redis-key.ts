@@ -2,7 +2,7 @@
 // also counts and learns from the rest of the fleet (replayed from its messages); Redis adds the
 // shared pause and leases of send times. Without Redis it is exactly the in-memory handle.
 
-import { paceMode, paceRate } from '../../pacing/pacer.js';
+import { paceMode, paceRate, paceWaitsForShare } from '../../pacing/pacer.js';
 import { inSlowStart } from '../../limits/aimd-limit.js';
 import { setTokens, tokensAt } from '../../pacing/token-bucket.js';
 import type { AttemptSignal } from '../../signal/attempt-signal.js';
@@ -93,6 +93,8 @@ export class RedisKey implements KeyHandle {
     const s = this.#s;
     if (this.#serverCounts() ? !this.local.admissible(now) : s.pausedUntil > now || s.inFlight >= s.window.limit) return false;
     if (this.#lease.ready(now)) return true;
+    // Held by the fleet's pace, not by demand: what makes this copy of the pace count as binding.
+    paceWaitsForShare(s.pace!, now);
     // A time already reserved comes when it comes (the gate's timer, from admissionIn).
     if (this.#lease.held === 0) this.#refill();
     return false;
