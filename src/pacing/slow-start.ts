@@ -15,9 +15,6 @@ export function startRamp(s: PacerState, now: number): void {
   if (s.mode !== 'unknown') return;
   s.mode = 'slow-start';
   s.ramp = { rate: s.o.initialRate, at: now, open: true };
-  // The ramp is the first episode: what was sent in it is measured from here, not from when the
-  // key was made (a refusal 300 ms into it would otherwise average its sends over a whole second).
-  s.traffic.episodeStart = now;
 }
 
 /**

@@ -623,17 +623,6 @@ describe('PacerDriver', () => {
       expect(run(true).creep).toBeGreaterThan(0);
     });
 
-    it('measures what light demand sent from the slow start, not from when the key was made', () => {
-      // Made at 0, first used at 5 s: 100/s of demand, refused at its 30th request (~0.3 s in).
-      const c = createPacerDriver({}, 0);
-      let n = 0;
-      offer(c, 5000, 5400, 10, (_, now) => (++n === 30 ? { throttled: true, pausedUntil: now + 1000 } : { throttled: false }));
-      drive(c, 5400, 6100, () => ({ throttled: false }));
-      expect(c.state).toBe('estimated');
-      // Averaged over the whole second before the refusal, it would pace at about 30/s.
-      expect(c.rate).toBeGreaterThan(80);
-    });
-
     it('reopens a cap set by a throttle that light demand ran into, once the pace binds at it for a second without a throttle', () => {
       const c = createPacerDriver({}, 0);
       let n = 0;
