@@ -64,8 +64,21 @@ export function createSendLog(capacity: number): Ring {
   return createRing(capacity, 3);
 }
 
+/**
+ * Records a send at `t`, in time order: another process's send (replayed from its messages) is
+ * heard after some of this process's own later ones, and the searches below assume order.
+ */
 export function pushSend(sends: Ring, t: number, inFlightBefore: number): void {
   ringPush(sends, t, inFlightBefore, UNANSWERED);
+  for (let i = sends.size - 1; i > 0 && ringAt(sends, i - 1, 0) > t; i--) swapRows(sends, i - 1, i);
+}
+
+function swapRows(ring: Ring, i: number, j: number): void {
+  for (let c = 0; c < ring.columns.length; c++) {
+    const held = ringAt(ring, i, c);
+    setAt(ring, i, c, ringAt(ring, j, c));
+    setAt(ring, j, c, held);
+  }
 }
 
 /** The attempt sent at `t` was answered: served (it took a token) or refused (it took none). */

@@ -37,6 +37,11 @@ export interface PacerResponse {
    */
   sentAt?: number | undefined;
   /**
+   * When the response arrived, if before `now` (same clock): another process's attempt, heard of
+   * late. Round trips and fits are timed by it; the state moves at `now`.
+   */
+  answeredAt?: number | undefined;
+  /**
    * The attempt was the only one the client had going (nothing else in flight or waiting). When
    * the sends before it were alike, a refusal of it is recorded but teaches no rate. Measured: a
    * caller sending one at a time to a server that refuses every other request drew the pace

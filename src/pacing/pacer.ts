@@ -31,9 +31,10 @@ export function paceDelay(pace: Pace, now: number): number {
 
 /**
  * An attempt was released at `now`: takes its token and records it. `waiting`: attempts still
- * queued behind it (omitted: unknown, taken as a long backlog).
+ * queued behind it (omitted: unknown, taken as a long backlog). `sentAt`: when it left, if earlier
+ * (another process's attempt, heard of late): the fits place it there.
  */
-export function paceOnSend(pace: Pace, now: number, waiting = Infinity): void {
+export function paceOnSend(pace: Pace, now: number, waiting = Infinity, sentAt = now): void {
   if (pace.kind === 'fixed') return takeToken(pace.bucket, now);
   const s = pace.state;
   now = advance(s, now);
@@ -49,7 +50,7 @@ export function paceOnSend(pace: Pace, now: number, waiting = Infinity): void {
   t.waiting = waiting;
   takeToken(s.bucket, now);
   bindingOnSend(t.binding, now);
-  pushSend(t.sends, now, t.inFlight);
+  pushSend(t.sends, Math.min(sentAt, now), t.inFlight);
   t.inFlight++;
   t.lastSend = now;
 }
@@ -85,12 +86,13 @@ export function paceOnResponse(pace: Pace, now: number, info: PacerResponse): nu
   now = advance(s, now);
   const t = s.traffic;
   t.inFlight = Math.max(0, t.inFlight - 1);
-  const known = info.sentAt !== undefined && info.sentAt <= now;
-  const sentAt = known ? info.sentAt! : now - (t.srtt ?? 0);
-  const roundTrip = known ? now - sentAt : undefined;
+  const answeredAt = Math.min(info.answeredAt ?? now, now);
+  const known = info.sentAt !== undefined && info.sentAt <= answeredAt;
+  const sentAt = known ? info.sentAt! : answeredAt - (t.srtt ?? 0);
+  const roundTrip = known ? answeredAt - sentAt : undefined;
   if (roundTrip !== undefined) observeRoundTrip(s, roundTrip);
   // The server decided about half a round trip after the release.
-  const decidedAt = (sentAt + now) / 2;
+  const decidedAt = (sentAt + answeredAt) / 2;
   pushOutcome(t.outcomes, decidedAt, !info.throttled, roundTrip);
   if (known) markAnswered(t.sends, sentAt, !info.throttled);
   if (!info.throttled) {

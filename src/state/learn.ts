@@ -72,12 +72,15 @@ export function admissionIn(s: KeyState, now: number): number | undefined {
   return s.pace === undefined ? 0 : paceDelay(s.pace, now);
 }
 
-/** Admits an attempt at `now`; `waiting`: how many more wait in the key's queue. */
-export function admit(s: KeyState, now: number, waiting: number): Admission {
+/**
+ * Admits an attempt at `now`; `waiting`: how many more wait in the key's queue. `sentAt`: when it
+ * left, if earlier (another process's attempt, heard of late).
+ */
+export function admit(s: KeyState, now: number, waiting: number, sentAt = now): Admission {
   s.inFlight++;
   s.counters.sent++;
-  if (s.pace !== undefined) paceOnSend(s.pace, now, waiting);
-  return { sentAt: now, inFlight: s.inFlight, alone: s.inFlight === 1 && waiting === 0, waiting };
+  if (s.pace !== undefined) paceOnSend(s.pace, now, waiting, sentAt);
+  return { sentAt, inFlight: s.inFlight, alone: s.inFlight === 1 && waiting === 0, waiting };
 }
 
 /** Pauses the key until `until`; a shorter pause never shortens a longer one. True when it moved. */
@@ -107,6 +110,7 @@ export function tryRetry(s: KeyState, feedback: AttemptFeedback, now: number): b
  * teaches nothing). What it says about capacity (the window, a 503's pause) stays with `s`, the
  * key that admitted it; what it says about rate (quota, pace, a 429's pause) goes to `rated`, the
  * key of the rate-limit bucket its response named (`s` itself unless the server names buckets).
+ * `answeredAt`: when the answer came, if earlier (another process's attempt, heard of late).
  */
 export function endAttempt(
   s: KeyState,
@@ -114,9 +118,10 @@ export function endAttempt(
   signal: AttemptSignal | undefined,
   now: number,
   rated: KeyState = s,
+  answeredAt = now,
 ): AttemptFeedback {
   const outstanding = s.inFlight--;
-  const rttMs = Math.max(0, now - admission.sentAt);
+  const rttMs = Math.max(0, answeredAt - admission.sentAt);
   if (signal === undefined || signal.kind === 'transport-error') {
     if (s.pace !== undefined) paceOnNoResponse(s.pace, now);
     if (signal === undefined) return NOT_HELD;
@@ -144,7 +149,7 @@ export function endAttempt(
     // refused request alone waits its server time (the retry policy's delay).
     if (kind === 'capacity-refusal' && serverDelay !== undefined && !isSaturated(s, now)) pause(s, now + serverDelay);
   }
-  learnRate(rated, signal, kind === 'rate-refusal', admission, now);
+  learnRate(rated, signal, kind === 'rate-refusal', admission, now, answeredAt);
   // A rate refusal says nothing about concurrency: it neither grows nor cuts the window.
   if (kind === 'rate-refusal') return NOT_HELD;
   const sample = {
@@ -170,7 +175,7 @@ function capacityOrRate(s: KeyState, kind: AttemptSignal['kind'], outstanding: n
 }
 
 /** What a response says about rate (`throttled`: a refusal for rate): its quota, a pause, and the pace. */
-function learnRate(s: KeyState, signal: AttemptSignal, throttled: boolean, { sentAt, alone }: Admission, now: number): void {
+function learnRate(s: KeyState, signal: AttemptSignal, throttled: boolean, { sentAt, alone }: Admission, now: number, answeredAt: number): void {
   const { rateLimit, serverDelay } = signal;
   if (rateLimit?.remaining !== undefined) s.remaining = rateLimit.remaining;
   if (throttled) s.counters.throttled++;
@@ -181,7 +186,7 @@ function learnRate(s: KeyState, signal: AttemptSignal, throttled: boolean, { sen
   const hold =
     s.pace === undefined
       ? undefined
-      : paceOnResponse(s.pace, now, { throttled, rateLimit, pausedUntil: pausedUntil > now ? pausedUntil : undefined, sentAt, alone });
+      : paceOnResponse(s.pace, now, { throttled, rateLimit, pausedUntil: pausedUntil > now ? pausedUntil : undefined, sentAt, answeredAt, alone });
   // A spent window (or quota) holds the whole key until its edge, as a pause: requests that cannot
   // wait that long fail fast rather than sit paced at a crawl (caps, not hangs). A fixed window's
   // edge, known from its resets, also stands in for a refusal's Retry-After for the rest of the

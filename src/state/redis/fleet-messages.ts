@@ -6,13 +6,14 @@ import type { RateLimitObservation } from '../../ratelimit/types.js';
 
 /**
  * One message, tagged by its first element; `key` is the gate key, `abs` the sender's own
- * attempts in flight to it after the event (so a lost message is corrected by the next one).
+ * attempts in flight to it after the event (so a lost message is corrected by the next one), `at`
+ * the sender's clock at the event (absent from older senders), so it is replayed where it happened.
  */
 export type FleetMessage =
   /** An attempt was sent; `alone`: nothing else of the sender's was out or waiting. */
-  | ['send', key: string, id: number, alone: 0 | 1, abs: number]
+  | ['send', key: string, id: number, alone: 0 | 1, abs: number, at?: number]
   /** An attempt ended (`signal` null: abandoned); `rated` names another key that learns its rate. */
-  | ['end', key: string, id: number, rttMs: number, signal: WireSignal | null, abs: number, rated: string | null]
+  | ['end', key: string, id: number, rttMs: number, signal: WireSignal | null, abs: number, rated: string | null, at?: number]
   /** A logical request counted into the retry budget. */
   | ['deposit', key: string]
   /** A retry taken from the retry budget. */

@@ -6,6 +6,7 @@
 import type { AttemptSignal } from '../../signal/attempt-signal.js';
 import type { KeyState, OriginCounters } from '../key-state.js';
 import { type Admission, admit, endAttempt } from '../learn.js';
+import { createSenderClock, localTime, type SenderClock } from './sender-clock.js';
 
 interface Source {
   /** Its attempts counted into the state's `inFlight`. */
@@ -15,6 +16,8 @@ interface Source {
   lastHeard: number;
   /** Until when it said it was constrained itself (which keeps the key shared here too). */
   constrainedUntil: number;
+  /** Its clock, to place its attempts where they happened. */
+  readonly clock: SenderClock;
 }
 
 /** Longest list of remote attempts remembered per process: bounds memory if `end` messages are lost. */
@@ -31,10 +34,14 @@ export class FleetReplica {
     return this.#remoteInFlight;
   }
 
-  /** Another process sent an attempt: admitted here as well (its token spent, its slot taken). */
-  send(from: string, id: number, alone: boolean, abs: number, now: number): void {
+  /**
+   * Another process sent an attempt (at `at` on its clock): admitted here as well (its token
+   * spent, its slot taken).
+   */
+  send(from: string, id: number, alone: boolean, abs: number, now: number, at?: number): void {
     const source = this.#source(from, now);
-    const admission = keepingCounters(this.state, undefined, () => admit(this.state, now, alone ? 0 : 1));
+    const sentAt = localTime(source.clock, at, now);
+    const admission = keepingCounters(this.state, undefined, () => admit(this.state, now, alone ? 0 : 1, sentAt));
     this.#track(source, 1);
     if (source.admissions.size >= MAX_ADMISSIONS) source.admissions.delete(source.admissions.keys().next().value!);
     source.admissions.set(id, admission);
@@ -42,20 +49,25 @@ export class FleetReplica {
   }
 
   /**
-   * Another process's attempt ended: what it says is learned here as if it were this process's
-   * own (`rated`: the state of the key its response named, when another key open here).
+   * Another process's attempt ended (at `at` on its clock): what it says is learned here as if it
+   * were this process's own (`rated`: the state of the key its response named, when another key
+   * open here).
    */
-  end(from: string, id: number, rttMs: number, signal: AttemptSignal | undefined, abs: number, rated: KeyState | undefined, now: number): void {
+  end(from: string, id: number, rttMs: number, signal: AttemptSignal | undefined, abs: number, rated: KeyState | undefined, now: number, at?: number): void {
     const source = this.#source(from, now);
+    const heardAt = localTime(source.clock, at, now);
     let admission = source.admissions.get(id);
     source.admissions.delete(id);
     if (admission === undefined) {
       // Sent before this process heard of it (before it shared the key): learn from it all the
       // same, as one more attempt that was out.
       this.#count(source, 1);
-      admission = { sentAt: now - rttMs, inFlight: this.state.inFlight, alone: false, waiting: 0 };
+      admission = { sentAt: heardAt - rttMs, inFlight: this.state.inFlight, alone: false, waiting: 0 };
     }
-    keepingCounters(this.state, rated, () => endAttempt(this.state, admission, signal, now, rated ?? this.state));
+    // The sender's round trip is exact; placed after the send as replayed, the two stay paired.
+    const answeredAt = Math.min(now, admission.sentAt + rttMs);
+    const sent = admission;
+    keepingCounters(this.state, rated, () => endAttempt(this.state, sent, signal, now, rated ?? this.state, answeredAt));
     this.state.inFlight = Math.max(0, this.state.inFlight);
     this.#track(source, -1);
     this.#settle(source, abs);
@@ -101,7 +113,7 @@ export class FleetReplica {
   #source(from: string, now: number): Source {
     let source = this.#sources.get(from);
     if (source === undefined) {
-      source = { inFlight: 0, admissions: new Map(), lastHeard: now, constrainedUntil: 0 };
+      source = { inFlight: 0, admissions: new Map(), lastHeard: now, constrainedUntil: 0, clock: createSenderClock() };
       this.#sources.set(from, source);
     }
     source.lastHeard = now;

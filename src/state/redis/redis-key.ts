@@ -125,7 +125,7 @@ export class RedisKey implements KeyHandle {
     if (leased && waiting > 0 && this.#lease.held <= 1) this.#refill();
     if (!this.#shared) return admission;
     const id = this.#nextId++;
-    this.context.link.send(['send', this.key, id, admission.alone ? 1 : 0, this.#own]);
+    this.context.link.send(['send', this.key, id, admission.alone ? 1 : 0, this.#own, now]);
     const shared: SharedAdmission = { ...admission, id };
     return shared;
   }
@@ -138,7 +138,7 @@ export class RedisKey implements KeyHandle {
     if (this.#shared) {
       const id = (admission as Partial<SharedAdmission>).id ?? -1;
       const rttMs = Math.max(0, now - admission.sentAt);
-      this.context.link.send(['end', this.key, id, rttMs, signal ? encodeSignal(signal) : null, this.#own, ratedKey === this ? null : ratedKey.key]);
+      this.context.link.send(['end', this.key, id, rttMs, signal ? encodeSignal(signal) : null, this.#own, ratedKey === this ? null : ratedKey.key, now]);
     }
     this.review(now);
     return feedback;
@@ -207,12 +207,12 @@ export class RedisKey implements KeyHandle {
     const s = this.#s;
     switch (message[0]) {
       case 'send':
-        this.#replica.send(from, message[2], message[3] === 1, message[4], now);
+        this.#replica.send(from, message[2], message[3] === 1, message[4], now, message[5]);
         return;
       case 'end': {
-        const [, , id, rttMs, signal, abs, rated] = message;
+        const [, , id, rttMs, signal, abs, rated, at] = message;
         const ratedState = rated === null ? undefined : this.context.stateOf(rated);
-        this.#replay(now, () => this.#replica.end(from, id, rttMs, signal === null ? undefined : decodeSignal(signal), abs, ratedState, now));
+        this.#replay(now, () => this.#replica.end(from, id, rttMs, signal === null ? undefined : decodeSignal(signal), abs, ratedState, now, at));
         break;
       }
       case 'deposit':

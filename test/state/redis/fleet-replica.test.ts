@@ -3,8 +3,11 @@
 
 import { describe, expect, it } from 'vitest';
 import { createAimdWindow } from '../../../src/limits/aimd-limit.js';
+import { ringAt } from '../../../src/pacing/attempt-history.js';
+import { createPace } from '../../../src/pacing/pacer.js';
 import { classifyAttempt } from '../../../src/signal/attempt-signal.js';
 import { emptyCounters, type KeyState } from '../../../src/state/key-state.js';
+import { admit } from '../../../src/state/learn.js';
 import { FleetReplica } from '../../../src/state/redis/fleet-replica.js';
 import { testKeyState } from '../../helpers/key-state.js';
 
@@ -77,4 +80,23 @@ describe('FleetReplica', () => {
     expect(s.lastServedAt).toBe(500);
     expect(s.lastServedRttMs).toBe(30);
   });
+
+  it("places another process's attempts where its clock says they happened, not where they were heard", () => {
+    const s = testKeyState('k', { window: createAimdWindow(), pace: createPace('adaptive', 0) });
+    const replica = new FleetReplica(s);
+    // The sender's clock runs 1,000 ms behind; its first message took 1 ms to arrive.
+    replica.send('p1', 0, false, 1, 101, -900);
+    // Its next send was heard 25 ms late, after one of this process's own at 110.
+    admit(s, 110, 0);
+    replica.send('p1', 1, false, 2, 135, -890);
+    const pace = s.pace!;
+    if (pace.kind !== 'adaptive') throw new Error('adaptive pace expected');
+    const { sends } = pace.state.traffic;
+    expect([0, 1, 2].map((i) => ringAt(sends, i, 0))).toEqual([101, 110, 111]);
+    // Its round trip is what the sender measured (20 ms), however late the end is heard.
+    replica.end('p1', 1, 20, response(200), 1, undefined, 160, -870);
+    expect(pace.state.traffic.srtt).toBe(20);
+    expect(s.lastServedRttMs).toBe(20);
+  });
 });
+
