@@ -55,19 +55,13 @@ export class FleetReplica {
    */
   end(from: string, id: number, rttMs: number, signal: AttemptSignal | undefined, abs: number, rated: KeyState | undefined, now: number, at?: number): void {
     const source = this.#source(from, now);
-    const heardAt = localTime(source.clock, at, now);
-    let admission = source.admissions.get(id);
+    // Placed even when its send was heard: every message teaches the sender's clock.
+    const endedAt = localTime(source.clock, at, now);
+    const admission = source.admissions.get(id) ?? this.#unseen(source, endedAt - rttMs);
     source.admissions.delete(id);
-    if (admission === undefined) {
-      // Sent before this process heard of it (before it shared the key): learn from it all the
-      // same, as one more attempt that was out.
-      this.#count(source, 1);
-      admission = { sentAt: heardAt - rttMs, inFlight: this.state.inFlight, alone: false, waiting: 0 };
-    }
     // The sender's round trip is exact; placed after the send as replayed, the two stay paired.
     const answeredAt = Math.min(now, admission.sentAt + rttMs);
-    const sent = admission;
-    keepingCounters(this.state, rated, () => endAttempt(this.state, sent, signal, now, rated ?? this.state, answeredAt));
+    keepingCounters(this.state, rated, () => endAttempt(this.state, admission, signal, now, rated ?? this.state, answeredAt));
     this.state.inFlight = Math.max(0, this.state.inFlight);
     this.#track(source, -1);
     this.#settle(source, abs);
@@ -108,6 +102,15 @@ export class FleetReplica {
   constrainedAt(now: number): boolean {
     for (const source of this.#sources.values()) if (source.constrainedUntil > now) return true;
     return false;
+  }
+
+  /**
+   * An attempt sent before this process heard of it (before it shared the key): learnt from all
+   * the same, as one more attempt that was out.
+   */
+  #unseen(source: Source, sentAt: number): Admission {
+    this.#count(source, 1);
+    return { sentAt, inFlight: this.state.inFlight, alone: false, waiting: 0 };
   }
 
   #source(from: string, now: number): Source {
