@@ -64,7 +64,8 @@ describe('sluice run --report', () => {
     const input = join(dir, 'urls.txt');
     await writeFile(input, Array.from({ length: 300 }, (_, i) => `${server.origin}/item/${i}?token=secret`).join('\n'));
     const io = memoryIo();
-    expect(await runCli(['run', '--concurrency', '16', '--report', report, input], io)).toBe(0);
+    // On failure, the run's own summary says which requests failed and how.
+    expect(await runCli(['run', '--concurrency', '16', '--report', report, input], io), io.err).toBe(0);
 
     const results = records(io.out);
     expect(results).toHaveLength(300);
