@@ -3,7 +3,7 @@
 // that show no refill between resets; paced by spending the quota, then holding until the edge.
 
 import type { RateLimitObservation } from '../ratelimit/types.js';
-import { consumedBetween } from './attempt-history.js';
+import { consumedBetween, inFlightAt, sendsAfter } from './attempt-history.js';
 import { applyRate, jitterMs } from './pace-rate.js';
 import type { PacerState } from './pacer-state.js';
 import { setMaxDepth, setTokens, tokensAt } from './token-bucket.js';
@@ -35,7 +35,13 @@ export interface FixedWindowMemory {
    * Start of the current span without refill: its first observation (sent at `at`, answered at
    * `answeredAt`), so that the window it opened is known once the span proves a fixed window.
    */
-  flat: { at: number; answeredAt: number; remaining: number; resetMs: number } | undefined;
+  flat: { at: number; answeredAt: number; remaining: number; resetMs: number; excess: number } | undefined;
+  /**
+   * Evidence (tokens a bucket would have refilled beyond what came back) from the spans before the
+   * current one, while each of them ended showing some. A small quota gives little per window (10
+   * per second shows 2–3 tokens missing before its first refusal), so consecutive windows add up.
+   */
+  banked: number;
   limit: number;
   /** The current window's first answer: when it was sent and received (the window opened between). */
   opener: { sentAt: number; at: number } | undefined;
@@ -66,18 +72,21 @@ export interface FixedWindowMemory {
 }
 
 export function createFixedWindowMemory(): FixedWindowMemory {
-  return { flat: undefined, limit: 0, opener: undefined, least: Infinity, leastSentAt: -Infinity, since: -Infinity, edge: Infinity, edgeLow: -Infinity, windowLow: 0, windowHigh: Infinity, probing: false };
+  return { flat: undefined, banked: 0, limit: 0, opener: undefined, least: Infinity, leastSentAt: -Infinity, since: -Infinity, edge: Infinity, edgeLow: -Infinity, windowLow: 0, windowHigh: Infinity, probing: false };
 }
 
 /**
  * Weighs one observation (of an attempt sent at `sentAt`) as evidence about refill: when
  * `remaining` shows that nothing came back over a span in which any bucket consistent with the
  * reset would have refilled several tokens, the server counts in fixed windows, and the key
- * switches to that mode for good. `remaining` rising (refill, or a new window) restarts the span.
+ * switches to that mode for good. Two tokens coming back (refill, or a new window) end the span;
+ * a window too small to show enough on its own adds to the next while each shows some.
  *
- * The bounds are on send times, which are exact, not on answers, which overtake each other:
- * - the server refilled at most `r₂ − r₁ + what the sends in between took` (at most one token
- *   each, none for a refused one), plus one for the fraction `remaining` hides;
+ * The bounds hold however answers overtake each other:
+ * - the server refilled at most `r₂ − r₁ + what the attempts decided in between took` (at most
+ *   one token each, none for a refused one: those sent in between, and those still undecided
+ *   when the span began), plus one for the fraction `remaining` hides;
+ * - it refilled for at least the time from the span's first answer to this attempt's send;
  * - a bucket refills at its rate only until it is full, and its room was at least its least
  *   capacity (the most ever seen remaining, plus one) less `r₁`, plus what the served sends took.
  */
@@ -86,21 +95,38 @@ export function weighRefill(s: PacerState, now: number, obs: RateLimitObservatio
   const { remaining, resetMs } = obs;
   if (remaining === undefined || resetMs === undefined || obs.limit === undefined || s.mode === 'fixed-window') return;
   const start = fixed.flat;
-  if (start === undefined || sentAt <= start.at || remaining > start.remaining) {
-    if (start === undefined || sentAt > start.at) fixed.flat = { at: sentAt, answeredAt: now, remaining, resetMs };
+  const consumed = start === undefined || sentAt <= start.at ? undefined : consumedBetween(t.sends, start.at, sentAt);
+  // Two tokens or more surely came back (a refill, or a new window: the same `remaining` again
+  // after served sends), even if every attempt in flight when this one left was decided after it:
+  // the span without refill ends, and a new one starts here. What it showed is kept only while
+  // every span shows some: one that showed none was a bucket's.
+  const cameBack = consumed === undefined ? 0 : remaining - start!.remaining + consumed.least - inFlightAt(t.sends, sentAt);
+  if (start === undefined || consumed === undefined || cameBack >= 2) {
+    if (start !== undefined && sentAt > start.at) fixed.banked = start.excess > 0 ? fixed.banked + start.excess : 0;
+    if (start === undefined || sentAt > start.at) fixed.flat = { at: sentAt, answeredAt: now, remaining, resetMs, excess: 0 };
     return;
   }
-  const consumed = consumedBetween(t.sends, start.at, sentAt);
-  const refilledAtMost = remaining - start.remaining + consumed.most + 1;
+  // Attempts unanswered when the span's first one left, and those sent at the same instant, may
+  // have been decided inside the span, each taking a token.
+  const alongside = sendsAfter(t.sends, start.at, true) - sendsAfter(t.sends, start.at) - 1;
+  const refilledAtMost = remaining - start.remaining + consumed.most + inFlightAt(t.sends, start.at) + alongside + 1;
   const room = s.header.maxRemaining + 1 - start.remaining - 1 + consumed.least;
   // The slowest bucket that is full at the reset this observation names (its deficit is at least
   // `limit − remaining − 1`: remaining hides a fraction), or the stated policy.
   const statedRate = obs.windowMs !== undefined && obs.windowMs > 0 ? (obs.limit / obs.windowMs) * 1000 : 0;
-  const leastRate = Math.max(statedRate, resetMs > 0 ? (Math.max(0, obs.limit - remaining - 1) / resetMs) * 1000 : 0);
-  // Decisions follow sends by a one-way delay that varies by the jitter: count that against it.
-  const spanMs = Math.max(0, sentAt - start.at - jitterMs(s));
+  const resetRate = resetMs > 0 ? (Math.max(0, obs.limit - remaining - 1) / resetMs) * 1000 : 0;
+  const leastRate = Math.max(statedRate, resetRate);
+  // The server decided the span's first attempt before its answer came and this one after it was
+  // sent: it refilled over at least that long, whatever queueing or a stalled server did between
+  // (measured: a stall bunched a 250/s bucket's decisions into "no refill" for 88 ms, and the
+  // verdict it gave failed a thousand requests).
+  const spanMs = Math.max(0, sentAt - start.answeredAt);
   const bucketRefill = Math.min((leastRate * spanMs) / 1000, room);
-  if (bucketRefill >= 2 * Math.max(1, refilledAtMost) + NO_REFILL_EVIDENCE) {
+  // A stated rate is exact; one read off a rounded reset may be off, so there the bucket must have
+  // refilled twice what can have come back.
+  const excess = bucketRefill - (statedRate >= resetRate ? 1 : 2) * Math.max(1, refilledAtMost);
+  start.excess = Math.max(start.excess, excess);
+  if (fixed.banked + excess >= NO_REFILL_EVIDENCE) {
     s.mode = 'fixed-window';
     s.ramp.open = false;
     fixed.limit = obs.limit;

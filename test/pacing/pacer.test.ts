@@ -518,6 +518,86 @@ describe('PacerDriver', () => {
       for (const gap of gaps) expect(gap).toBeLessThan(1000 + 15);
     });
 
+    /**
+     * express-rate-limit's fixed window: `limit` per `windowMs` from the first request after the
+     * last window ended, the reset in whole seconds; 429s carry the same headers and a pause to the
+     * reset. `policy`: the window is stated (IETF draft-6's RateLimit-Policy: limit;w=…).
+     */
+    function windowServer(limit: number, windowMs: number, policy: boolean) {
+      let windowStart = -Infinity;
+      let count = 0;
+      const counts = { refused: 0, windows: 0 };
+      const answer = (sentAt: number, now: number) => {
+        const at = sentAt + 1;
+        if (at >= windowStart + windowMs) {
+          windowStart = at;
+          count = 0;
+          counts.windows++;
+        }
+        count++;
+        const ok = count <= limit;
+        if (!ok) counts.refused++;
+        const resetMs = Math.ceil((windowStart + windowMs - now) / 1000) * 1000;
+        const rateLimit: RateLimitObservation = { dialect: policy ? 'ietf-legacy' : 'x-ratelimit', limit, remaining: Math.max(0, limit - count), resetMs, ...(policy ? { windowMs } : {}) };
+        return ok ? { throttled: false, rateLimit } : { throttled: true, rateLimit, pausedUntil: now + resetMs };
+      };
+      return { answer, counts };
+    }
+
+    it('tells a small stated window (10 per second) from a bucket within two windows, though each shows little', () => {
+      // Paced at the stated 10/s, a window shows only 2–3 tokens missing before its first refusal
+      // (a 10/s bucket would have refilled them), and that refusal's second-long pause ends the
+      // look; consecutive windows add up.
+      const c = createPacerDriver({}, 0);
+      const server = windowServer(10, 1000, true);
+      drive(c, 0, 8000, server.answer);
+      expect(c.state).toBe('fixed-window');
+      expect(server.counts.refused).toBeLessThanOrEqual(3);
+    });
+
+    it('starts the look for a fixed window afresh at each new window, though `remaining` only returns to where it was', () => {
+      // @fastify/rate-limit, 20 per 2 s, X-RateLimit-* with the reset in seconds to go. Every
+      // window opens at the same remaining (19): that is a refill of everything spent, and what
+      // was spent across windows must not be weighed against it as one span.
+      const c = createPacerDriver({}, 0);
+      const server = windowServer(20, 2000, false);
+      drive(c, 0, 10_000, server.answer);
+      expect(c.state).toBe('fixed-window');
+      expect(server.counts.refused).toBeLessThanOrEqual(4);
+    });
+
+    it('does not take a bucket with a stated policy for a fixed window when a stalled server decides a stretch at once', () => {
+      // A 250/s bucket of 25 stating 250;w=1. Every 200 ms the server stalls for 60 ms, and what
+      // arrived meanwhile is decided (and answered) at the stall's end: sent over 60 ms, refilled
+      // over none. A span measured between sends "proved" no refill (measured: the verdict then
+      // sent the policy's 250 at once every second and failed a thousand requests).
+      const c = createPacerDriver({}, 0);
+      let tokens = 25;
+      let last = 0;
+      let pausedUntil = 0;
+      const pending: { sentAt: number; answerAt: number; throttled: boolean; rateLimit: RateLimitObservation }[] = [];
+      for (let now = 0; now <= 3000; now += 0.5) {
+        while (pending.length > 0 && pending[0]!.answerAt <= now) {
+          const { answerAt, ...info } = pending.shift()!;
+          const hold = c.onResponse(answerAt, info);
+          if (hold !== undefined) pausedUntil = Math.max(pausedUntil, hold);
+        }
+        while (pending.length < 64 && now >= pausedUntil && c.delayUntilToken(now) <= 0) {
+          c.onSend(now);
+          const arrived = now + 0.5;
+          const phase = arrived % 200;
+          const at = phase < 60 ? arrived - phase + 60 : arrived;
+          tokens = Math.min(25, tokens + (250 * (at - last)) / 1000);
+          last = at;
+          const throttled = tokens < 1;
+          if (!throttled) tokens -= 1;
+          else pausedUntil = Math.max(pausedUntil, at + 1000);
+          pending.push({ sentAt: now, answerAt: at + 0.5, throttled, rateLimit: { dialect: 'ietf-legacy', limit: 250, windowMs: 1000, remaining: Math.floor(tokens), resetMs: 1000 } });
+        }
+      }
+      expect(c.state).toBe('header');
+    });
+
     it('does not cap the ramp at (limit − remaining) / reset when the reset is a single whole second', () => {
       // A 50/s, B = 5 server sending delta seconds says "Reset: 1" whenever it is not full: 5/s
       // read from that is a lower bound on R (the true time to full is 0.1 s), not a cap.
