@@ -126,9 +126,11 @@ function onRemaining(s: PacerState, now: number, obs: RateLimitObservation, deci
   const certainMs = obs.resetMs === undefined ? 0 : obs.resetMs - resetUnitMs(obs);
   const hint = drained && certainMs >= 500 ? ((limit - remaining) / certainMs) * 1000 : undefined;
   r.hint = hint === undefined ? undefined : Math.max(o.minRate, hint);
-  // Ramp only while remaining shows spare tokens (RATE-DISCOVERY). A burst-1 or -2 bucket never
-  // shows spare tokens, so there the ramp runs as without headers.
-  const open = r.learned === undefined && (limit < 3 || !drained);
+  // Ramp only while remaining shows spare tokens (RATE-DISCOVERY). A bucket whose full
+  // `remaining` is no more than "drained" (a burst up to 2, or 3 with the token in reserve) never
+  // shows spare tokens, so there the ramp runs as without headers (a burst of 3 held the ramp at
+  // its first rate: 20/s against 50/s).
+  const open = r.learned === undefined && (limit - 1 <= ctx.reserve + 1 || !drained);
   // The first drain ends the doubling with the ramp up to 2 × past R (and a deep bucket drains
   // late): step back by half, as TCP sets ssthresh.
   if (s.ramp.open && !open && r.learned === undefined && !r.halved) {

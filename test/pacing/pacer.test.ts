@@ -427,6 +427,16 @@ describe('PacerDriver', () => {
       expect(c.rate).toBeLessThan(105);
     });
 
+    it('ramps past its first rate against a burst of 3, whose full remaining never shows a spare token', () => {
+      // remaining reads 2 when full: with one token in reserve that is already "drained", so a ramp
+      // that waited for spare tokens stayed at its first 20/s against 50/s.
+      const c = createPacerDriver({}, 0);
+      const server = bucketServer(50, 3);
+      drive(c, 0, 5000, server);
+      expect(c.rate).toBeGreaterThan(30);
+      expect(c.rate).toBeLessThanOrEqual(52);
+    });
+
     it('sends a quota far from binding at once, without pacing it', () => {
       const c = createPacerDriver({}, 0);
       let remaining = 4000;
