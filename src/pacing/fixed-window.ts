@@ -100,7 +100,7 @@ export function weighRefill(s: PacerState, now: number, obs: RateLimitObservatio
   // after served sends), even if every attempt in flight when this one left was decided after it:
   // the span without refill ends, and a new one starts here. What it showed is kept only while
   // every span shows some: one that showed none was a bucket's.
-  const cameBack = consumed === undefined ? 0 : remaining - start!.remaining + consumed.least - inFlightAt(t.sends, sentAt);
+  const cameBack = start === undefined || consumed === undefined ? Infinity : remaining - start.remaining + consumed.least - inFlightAt(t.sends, sentAt);
   if (start === undefined || consumed === undefined || cameBack >= 2) {
     if (start !== undefined && sentAt > start.at) fixed.banked = start.excess > 0 ? fixed.banked + start.excess : 0;
     if (start === undefined || sentAt > start.at) fixed.flat = { at: sentAt, answeredAt: now, remaining, resetMs, excess: 0 };
