@@ -231,6 +231,7 @@ function createKeyState(config: NormalizedClientOptions, key: string, now: numbe
     remaining: undefined,
     lastServedAt: -Infinity,
     lastServedRttMs: 0,
+    heldPauseUntil: -Infinity,
     transportFailureShare: 0,
   };
 }

@@ -44,6 +44,11 @@ export interface KeyState {
   /** How long that answer took: what "recently" means for this origin. */
   lastServedRttMs: number;
   /**
+   * A pause that capacity refusals asked for while others of ours were still out and the origin
+   * had served nothing recently (−Infinity: none): it waits for their answers (see learn.ts).
+   */
+  heldPauseUntil: number;
+  /**
    * The share of recent attempts that ended without a response (an average over about the last
    * 16): a reset or timeout is taken as overload only when they are common, not when one is.
    */

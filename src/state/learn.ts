@@ -124,6 +124,8 @@ export function endAttempt(
   const rttMs = Math.max(0, answeredAt - admission.sentAt);
   if (signal === undefined || signal.kind === 'transport-error') {
     if (s.pace !== undefined) paceOnNoResponse(s.pace, now);
+    // The last attempt out ended without an answer: a pause held for it is due now.
+    holdOrPause(s, -Infinity, outstanding, now);
     if (signal === undefined) return NOT_HELD;
     // A connection the origin refused or never accepted (the request never left) is its word, as
     // a 503 is. A reset or a timeout is no evidence of capacity either way unless such failures
@@ -141,13 +143,14 @@ export function endAttempt(
   if (kind === 'served') {
     s.lastServedAt = now;
     s.lastServedRttMs = rttMs;
+    s.heldPauseUntil = -Infinity;
   } else if (signal.kind === 'capacity-refusal') {
     s.counters.unavailable++;
     // An origin that is down or shedding everything is paused for its server time, as a whole.
     // One that still serves others is saturated: pausing it would idle the slots it is serving
     // (measured: 2 × ideal against load-shedding servers). Its window is cut instead, and the
     // refused request alone waits its server time (the retry policy's delay).
-    if (kind === 'capacity-refusal' && serverDelay !== undefined && !isSaturated(s, now)) pause(s, now + serverDelay);
+    if (kind === 'capacity-refusal' && serverDelay !== undefined && !isSaturated(s, now)) holdOrPause(s, now + serverDelay, outstanding, now);
   }
   learnRate(rated, signal, kind === 'rate-refusal', admission, now, answeredAt);
   // A rate refusal says nothing about concurrency: it neither grows nor cuts the window.
@@ -194,6 +197,20 @@ function learnRate(s: KeyState, signal: AttemptSignal, throttled: boolean, { sen
   // the Retry-After would idle the key past the edge.
   const until = hold ?? refusalUntil;
   if (until !== undefined) pause(s, until);
+}
+
+/**
+ * A capacity refusal from an origin that served nothing recently: down, unless others of ours
+ * still out are being served — a small backend sheds the excess of a first burst at once while
+ * it serves the rest (measured: 4 slots × 200 ms, `Retry-After: 3`: the whole origin paused 3 s
+ * at its first answer, 1.61 × ideal). So the pause waits for their answers: one served makes it
+ * saturation and drops it; the refusal that leaves nothing else out pauses for all of them.
+ */
+function holdOrPause(s: KeyState, until: number, outstanding: number, now: number): void {
+  s.heldPauseUntil = Math.max(s.heldPauseUntil, until);
+  if (outstanding > 1) return;
+  if (s.heldPauseUntil > now) pause(s, s.heldPauseUntil);
+  s.heldPauseUntil = -Infinity;
 }
 
 /** The origin served a request recently enough that a refusal now means "full", not "down". */

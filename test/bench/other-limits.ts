@@ -44,6 +44,18 @@ const cases: Case[] = [
     n: 300,
     limit: { kind: 'slots', slots: 8, latencyMs: 100 },
   },
+  {
+    name: 'load shedding: 4 slots × 200 ms, no queue, 503 + Retry-After: 3',
+    server: { kind: 'loadShedding', options: { slots: 4, latencyMs: 200, retryAfter: 3 } },
+    n: 100,
+    limit: { kind: 'slots', slots: 4, latencyMs: 200 },
+  },
+  {
+    name: '3 slots × 100 ms, 503 + Retry-After: 1 beyond',
+    server: { kind: 'concurrencyLimited', options: { slots: 3, latencyMs: 100, retryAfter: 1 } },
+    n: 90,
+    limit: { kind: 'slots', slots: 3, latencyMs: 100 },
+  },
   { name: 'token bucket 30/s, B = 3, Retry-After only', server: { kind: 'tokenBucket', options: { rate: 30, burst: 3, dialect: 'retry-after-only' } }, n: 300, limit: { kind: 'token-bucket', rate: 30, burst: 3 } },
   { name: 'token bucket 50/s, B = 3, X-RateLimit-* (epoch reset)', server: { kind: 'tokenBucket', options: { rate: 50, burst: 3, dialect: 'x-ratelimit-epoch' } }, n: 1000, limit: { kind: 'token-bucket', rate: 50, burst: 3 } },
   { name: 'token bucket 250/s, B = 25, IETF headers (policy 250;w=1)', server: { kind: 'tokenBucket', options: { rate: 250, burst: 25, dialect: 'ietf' } }, n: 1500, limit: { kind: 'token-bucket', rate: 250, burst: 25 } },

@@ -353,6 +353,33 @@ describe('saturation and outage', () => {
     c!.release(ok());
   });
 
+  it('holds the pause of a first answer\'s 503 while others sent with it are out: one served makes it saturation', async () => {
+    // A small backend serves some of a first burst and sheds the rest at once.
+    const g = gate({ window: createAimdWindow({ initial: 4 }) });
+    const [a, b, c] = await Promise.all([g.acquire(request()), g.acquire(request()), g.acquire(request())]);
+    b!.release(response(503, { 'retry-after': '3' }));
+    expect(g.stats().pausedUntil).toBeUndefined();
+    a!.release(ok());
+    c!.release(ok());
+    expect(g.stats()).toMatchObject({ pausedUntil: undefined, counters: { unavailable: 1 } });
+  });
+
+  it('pauses once every attempt out at a first contact was refused or lost: the origin looks down', async () => {
+    const g = gate({ window: createAimdWindow({ initial: 4 }) });
+    const [a, b, c] = await Promise.all([g.acquire(request()), g.acquire(request()), g.acquire(request())]);
+    a!.release(response(503, { 'retry-after': '3' }));
+    b!.release(response(503, { 'retry-after': '2' }));
+    expect(g.stats().pausedUntil).toBeUndefined();
+    c!.release(response(503, { 'retry-after': '1' }));
+    expect(g.stats().pausedUntil).toBe(Date.now() + 3000);
+
+    const h = gate({ window: createAimdWindow({ initial: 4 }) });
+    const [d, e] = await Promise.all([h.acquire(request()), h.acquire(request())]);
+    d!.release(response(503, { 'retry-after': '2' }));
+    e!.release(signal({ type: 'error', error: Object.assign(new Error('reset'), { code: 'ECONNRESET' }), sent: true }));
+    expect(h.stats().pausedUntil).toBe(Date.now() + 2000);
+  });
+
   it('pauses an origin that served nothing recently for its server time: it looks down', async () => {
     const g = gate({ window: createAimdWindow({ initial: 4 }) });
     (await g.acquire(request())).release(ok());

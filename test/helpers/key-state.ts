@@ -16,6 +16,7 @@ export function testKeyState(key = 'k', parts: Partial<KeyState> = {}): KeyState
     remaining: undefined,
     lastServedAt: -Infinity,
     lastServedRttMs: 0,
+    heldPauseUntil: -Infinity,
     transportFailureShare: 0,
     ...parts,
   };

@@ -426,6 +426,9 @@ function ownView(s: KeyState, own: () => number): Readonly<KeyState> {
     get lastServedRttMs() {
       return s.lastServedRttMs;
     },
+    get heldPauseUntil() {
+      return s.heldPauseUntil;
+    },
     get transportFailureShare() {
       return s.transportFailureShare;
     },
