@@ -498,83 +498,67 @@ describe('PacerDriver', () => {
       expect(c.bucket.tokens(again!)).toBe(300);
     });
 
-    it('tells a fixed window from a bucket in its first window, then learns the window within a few refused probes', () => {
-      // express-rate-limit: 100 per 1 s window from the first request; reset in whole seconds.
-      const c = createPacerDriver({}, 0);
-      let windowStart = -Infinity;
-      let count = 0;
-      let refused = 0;
-      const windows: number[] = [];
-      drive(c, 0, 5000, (sentAt, now) => {
-        const at = sentAt + 1;
-        if (at >= windowStart + 1000) {
-          windowStart = at;
-          count = 0;
-          windows.push(at);
-        }
-        count++;
-        const ok = count <= 100;
-        if (!ok) refused++;
-        const resetMs = Math.ceil((windowStart + 1000 - now) / 1000) * 1000;
-        return { throttled: !ok, rateLimit: { dialect: 'x-ratelimit', limit: 100, remaining: Math.max(0, 100 - count), resetMs } };
-      });
-      expect(c.state).toBe('fixed-window');
-      // A reset in whole seconds cannot tell a 1 s window from a shorter one: single requests probe
-      // below the bound (bisection), each refusal once, and then no more.
-      expect(refused).toBeGreaterThan(0);
-      expect(refused).toBeLessThanOrEqual(6);
-      // Each later window opens within a few ms of the last one's end: the quota goes at the edge.
-      const gaps = windows.slice(2).map((at, i) => at - windows[i + 1]!);
-      for (const gap of gaps) expect(gap).toBeLessThan(1000 + 15);
-    });
-
     /**
      * express-rate-limit's fixed window: `limit` per `windowMs` from the first request after the
      * last window ended, the reset in whole seconds; 429s carry the same headers and a pause to the
-     * reset. `policy`: the window is stated (IETF draft-6's RateLimit-Policy: limit;w=…).
+     * reset (`pauses`: false to leave the refused attempts unpaused). `policy`: the window is stated (IETF draft-6's RateLimit-Policy: limit;w=…).
      */
-    function windowServer(limit: number, windowMs: number, policy: boolean) {
+    function windowServer(limit: number, windowMs: number, policy: boolean, pauses = true) {
       let windowStart = -Infinity;
       let count = 0;
-      const counts = { refused: 0, windows: 0 };
+      const counts = { refused: 0, opened: [] as number[] };
       const answer = (sentAt: number, now: number) => {
         const at = sentAt + 1;
         if (at >= windowStart + windowMs) {
           windowStart = at;
           count = 0;
-          counts.windows++;
+          counts.opened.push(at);
         }
         count++;
         const ok = count <= limit;
         if (!ok) counts.refused++;
         const resetMs = Math.ceil((windowStart + windowMs - now) / 1000) * 1000;
         const rateLimit: RateLimitObservation = { dialect: policy ? 'ietf-legacy' : 'x-ratelimit', limit, remaining: Math.max(0, limit - count), resetMs, ...(policy ? { windowMs } : {}) };
-        return ok ? { throttled: false, rateLimit } : { throttled: true, rateLimit, pausedUntil: now + resetMs };
+        return ok || !pauses ? { throttled: !ok, rateLimit } : { throttled: true, rateLimit, pausedUntil: now + resetMs };
       };
       return { answer, counts };
     }
 
-    it('tells a small stated window (10 per second) from a bucket within two windows, though each shows little', () => {
-      // Paced at the stated 10/s, a window shows only 2–3 tokens missing before its first refusal
-      // (a 10/s bucket would have refilled them), and that refusal's second-long pause ends the
-      // look; consecutive windows add up.
+    it('tells a fixed window from a bucket in its first window, then learns the window within a few refused probes', () => {
+      // express-rate-limit: 100 per 1 s window from the first request; reset in whole seconds.
       const c = createPacerDriver({}, 0);
-      const server = windowServer(10, 1000, true);
-      drive(c, 0, 8000, server.answer);
+      const server = windowServer(100, 1000, false, false);
+      drive(c, 0, 5000, server.answer);
       expect(c.state).toBe('fixed-window');
-      expect(server.counts.refused).toBeLessThanOrEqual(3);
+      // A reset in whole seconds cannot tell a 1 s window from a shorter one: single requests probe
+      // below the bound (bisection), each refusal once, and then no more.
+      expect(server.counts.refused).toBeGreaterThan(0);
+      expect(server.counts.refused).toBeLessThanOrEqual(6);
+      // Each later window opens within a few ms of the last one's end: the quota goes at the edge.
+      const windows = server.counts.opened;
+      const gaps = windows.slice(2).map((at, i) => at - windows[i + 1]!);
+      for (const gap of gaps) expect(gap).toBeLessThan(1000 + 15);
     });
 
-    it('starts the look for a fixed window afresh at each new window, though `remaining` only returns to where it was', () => {
-      // @fastify/rate-limit, 20 per 2 s, X-RateLimit-* with the reset in seconds to go. Every
-      // window opens at the same remaining (19): that is a refill of everything spent, and what
-      // was spent across windows must not be weighed against it as one span.
-      const c = createPacerDriver({}, 0);
-      const server = windowServer(20, 2000, false);
-      drive(c, 0, 10_000, server.answer);
-      expect(c.state).toBe('fixed-window');
-      expect(server.counts.refused).toBeLessThanOrEqual(4);
-    });
+    // Small windows, each weighed on its own and adding up across windows:
+    // - 10 per second, stated (draft-6): paced at the stated 10/s, a window shows only 2–3 tokens
+    //   missing before its first refusal (a 10/s bucket would have refilled them), and that
+    //   refusal's second-long pause ends the look; consecutive windows add up.
+    // - @fastify/rate-limit, 20 per 2 s, X-RateLimit-* with the reset in seconds to go: every window
+    //   opens at the same remaining (19), a refill of everything spent, so what was spent across
+    //   windows must not be weighed against it as one span.
+    for (const { limit, windowMs, policy, until, refused } of [
+      { limit: 10, windowMs: 1000, policy: true, until: 8000, refused: 3 },
+      { limit: 20, windowMs: 2000, policy: false, until: 10_000, refused: 4 },
+    ]) {
+      it(`tells a small window (${limit} per ${windowMs} ms${policy ? ', stated' : ''}) from a bucket within a few windows`, () => {
+        const c = createPacerDriver({}, 0);
+        const server = windowServer(limit, windowMs, policy);
+        drive(c, 0, until, server.answer);
+        expect(c.state).toBe('fixed-window');
+        expect(server.counts.refused).toBeLessThanOrEqual(refused);
+      });
+    }
 
     it('does not take a bucket with a stated policy for a fixed window when a stalled server decides a stretch at once', () => {
       // A 250/s bucket of 25 stating 250;w=1. Every 200 ms the server stalls for 60 ms, and what
